@@ -1,0 +1,9 @@
+namespace Flight.Hal.Resources.Benchmarks;
+
+/// <summary>Benchmark categories, for <c>--anyCategories</c>.</summary>
+public static class Categories
+{
+    public const string Handles = "Handles";
+    public const string Pools = "Pools";
+    public const string Contention = "Contention";
+}

@@ -1,0 +1,754 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>Fixed-size blocks carved from aligned native slabs, rented and returned in O(1) through generational handles.</summary>
+/// <remarks>
+/// <para><b>Memory.</b> The pool grows slab by slab, from <see cref="PoolConfig.InitialCount"/> up to
+/// <see cref="PoolConfig.MaxCount"/> blocks, through its <see cref="NativeAllocator"/>, and frees every slab on
+/// <see cref="Dispose"/>. A slab is <c>[generations][blocks]</c>: each block has a 4-byte generation beside it (the
+/// price of detecting stale handles) and nothing else — the free list is threaded through the free blocks
+/// themselves. Blocks are handed out uninitialised. Nothing is allocated on the GC heap after warm-up.</para>
+/// <para><b>Handles.</b> Returning a block advances its generation, so a second return of the same handle, or a
+/// return after the block was rented again, gives <see cref="ResourceStatus.StaleHandle"/> and touches nothing.
+/// A block whose generation would wrap is retired, never rented again. A handle from another pool is rejected
+/// with an <see cref="ArgumentException"/>.</para>
+/// <para><b>Threads.</b> An unsynchronised pool (<see cref="PoolConfig.ThreadSafe"/> false) must be used by one
+/// thread at a time. A thread-safe pool may be used by many threads at once: each thread keeps a small cache of
+/// free blocks, so rent and return take no lock unless the cache is empty or full; a racing double return is
+/// still caught (the generation is advanced with a compare-and-swap). <see cref="Dispose"/> must not race with
+/// other members in either mode.</para>
+/// </remarks>
+public sealed unsafe class SlabPool : IDisposable
+{
+    private const int EndOfList = -1;
+
+    [ThreadStatic]
+    private static ThreadCache?[]? t_caches; // Indexed by pool tag; a slot holds this thread's cache for that pool.
+
+    private static long s_nextPoolId;        // Source of _poolId; never reused, unlike tags.
+
+    private readonly NativeAllocator _allocator;
+    private readonly PoolConfig _config;
+    private readonly int _blockSize;         // Effective block size: a multiple of _alignment.
+    private readonly int _alignment;         // Power of two, >= PoolConfig.MinAlignment.
+    private readonly int _maxCount;          // 1..HandleLayout.MaxSlots.
+    private readonly int _blocksPerSlab;     // Power of two; == 1 << _slabShift.
+    private readonly int _slabShift;
+    private readonly int _slabMask;          // _blocksPerSlab - 1.
+    private readonly nint _blocksOffset;     // Offset of block 0 in a slab: the generation array rounded up to _alignment.
+    private readonly nuint _slabAlignment;   // Alignment slabs are allocated with: max(_alignment, 64).
+    private readonly nint[] _slabs;          // Slab base addresses; entries [0, _slabCount) are live, written before _totalBlocks grows.
+    private readonly int _tag;               // This pool's handle tag.
+    private readonly long _poolId;           // Identifies this pool in thread caches (tags are reused; ids are not).
+    private readonly object? _lock;          // Guards the shared free list, growth and _caches. Null when unsynchronised.
+    private readonly int _cacheSize;         // Thread-safe pools: capacity of each thread's cache; 0 disables caching.
+    private readonly List<ThreadCache>? _caches; // Every thread cache of this pool, for stats and reclaiming dead threads'.
+
+    private int _slabCount;                  // Slabs allocated.
+    private int _totalBlocks;                // Usable blocks in allocated slabs; valid indices are [0, _totalBlocks).
+    private int _bumpIndex;                  // Blocks [_bumpIndex, _totalBlocks) have never been rented: no link, generation 0.
+    private int _freeHead = EndOfList;       // Shared free list through the first 4 bytes of each free block.
+    private int _outstanding;                // Blocks neither on the shared list nor fresh: rented, or in a thread cache.
+    private int _peak;                       // Largest _outstanding seen.
+    private int _retired;                    // Blocks retired at the generation wrap point.
+    private bool _disposed;
+
+    /// <summary>Creates a pool as <paramref name="config"/> describes and allocates its initial blocks.</summary>
+    /// <param name="config">The pool's shape; validated here.</param>
+    /// <param name="allocator">Where slabs come from; <see cref="NativeAllocator.Default"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or count in <paramref name="config"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">An alignment in <paramref name="config"/> is not a power of two.</exception>
+    /// <exception cref="OutOfMemoryException">The initial slabs could not be allocated; nothing is leaked.</exception>
+    public SlabPool(PoolConfig config, NativeAllocator? allocator = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        _config = config;
+        _allocator = allocator ?? NativeAllocator.Default;
+        _alignment = config.EffectiveAlignment;
+        _blockSize = config.EffectiveBlockSize;
+        _maxCount = config.MaxCount;
+        _blocksPerSlab = config.BlocksPerSlab > 0
+            ? Math.Min(config.BlocksPerSlab, (int)BitOperations.RoundUpToPowerOf2((uint)_maxCount))
+            : ChooseBlocksPerSlab(config.InitialCount, _maxCount, _blockSize);
+        _slabShift = BitOperations.Log2((uint)_blocksPerSlab);
+        _slabMask = _blocksPerSlab - 1;
+        _blocksOffset = (nint)(((long)_blocksPerSlab * sizeof(uint) + _alignment - 1) & ~((long)_alignment - 1));
+        _slabAlignment = (nuint)Math.Max(_alignment, 64);
+        _slabs = new nint[(_maxCount + _blocksPerSlab - 1) >> _slabShift];
+        _ = checked((long)_blocksOffset + ((long)_blocksPerSlab * _blockSize)); // a slab's size must fit a long
+        if (config.ThreadSafe)
+        {
+            _lock = new object();
+            _caches = new List<ThreadCache>();
+            _cacheSize = config.ThreadCacheSize >= 0 ? config.ThreadCacheSize : Math.Min(32, _maxCount / 16);
+        }
+
+        _poolId = Interlocked.Increment(ref s_nextPoolId);
+        _tag = HandleTagAllocator.Rent();
+        while (_totalBlocks < config.InitialCount)
+        {
+            if (!TryAddSlab())
+            {
+                Release();
+                GC.SuppressFinalize(this);
+                throw new OutOfMemoryException($"Could not allocate the initial {config.InitialCount} blocks of {_blockSize} bytes.");
+            }
+        }
+    }
+
+    /// <summary>Frees the slabs if the pool was never disposed.</summary>
+    ~SlabPool() => Release();
+
+    /// <summary>The configuration the pool was created with.</summary>
+    public PoolConfig Config => _config;
+
+    /// <summary>The resource type the pool serves.</summary>
+    public ResourceType Type => _config.Type;
+
+    /// <summary>Bytes in each block (the configured size rounded up to the alignment).</summary>
+    public int BlockSize => _blockSize;
+
+    /// <summary>The alignment of every block's address.</summary>
+    public int Alignment => _alignment;
+
+    /// <summary>The most blocks the pool will hold.</summary>
+    public int MaxCount => _maxCount;
+
+    /// <summary>Blocks allocated per native slab.</summary>
+    public int BlocksPerSlab => _blocksPerSlab;
+
+    /// <summary>Whether the pool may be used by several threads at once.</summary>
+    public bool IsThreadSafe => _lock != null;
+
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>The issuer tag in this pool's handles, for routing a handle back to its pool.</summary>
+    internal int Tag => _tag;
+
+    /// <summary>Rents one block.</summary>
+    /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the block's handle; otherwise <see langword="default"/>.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.PoolExhausted"/> when all
+    /// <see cref="MaxCount"/> blocks are in use; <see cref="ResourceStatus.OutOfMemory"/> when a new slab could not
+    /// be allocated.</returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    /// <remarks>O(1); allocates no managed memory (a thread-safe pool allocates one small cache per thread on first use).
+    /// The block's contents are unspecified.</remarks>
+    public ResourceStatus TryRent(out ResourceHandle handle)
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+
+        if (_lock == null)
+        {
+            return RentUnsynchronized(out handle);
+        }
+
+        ThreadCache? cache = CurrentCache();
+        if (cache != null && cache.Count > 0)
+        {
+            // PERF: the thread-safe fast path. The block is in this thread's cache, so no other thread may change
+            // its generation (a stale return's compare-and-swap fails on the even value), and no lock is needed.
+            int index = cache.Items[--cache.Count];
+            uint* generation = GenerationAddress(index);
+            uint next = *generation + 1;
+            Debug.Assert((next & 1) == 1, "A cached block must be free (even generation).");
+            Volatile.Write(ref *generation, next);
+            handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+            return ResourceStatus.Ok;
+        }
+
+        return RentShared(cache, out handle);
+    }
+
+    /// <summary>Rents one block for <paramref name="byteCount"/> bytes.</summary>
+    /// <param name="byteCount">1 to <see cref="BlockSize"/>.</param>
+    /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the block's handle; otherwise <see langword="default"/>.</param>
+    /// <returns>As <see cref="TryRent(out ResourceHandle)"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="byteCount"/> is 0, negative or larger than a block.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    public ResourceStatus TryRent(int byteCount, out ResourceHandle handle)
+    {
+        if ((uint)(byteCount - 1) >= (uint)_blockSize)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(byteCount), byteCount, $"A block of this pool holds 1 to {_blockSize} bytes.");
+        }
+
+        return TryRent(out handle);
+    }
+
+    /// <summary>Rents one block, throwing if none can be had.</summary>
+    /// <returns>The block's handle.</returns>
+    /// <exception cref="ResourceException">No block could be rented; <see cref="ResourceException.Status"/> says why.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    public ResourceHandle Rent()
+    {
+        ResourceStatus status = TryRent(out ResourceHandle handle);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return handle;
+    }
+
+    /// <summary>Returns a rented block; every copy of <paramref name="handle"/> becomes stale.</summary>
+    /// <param name="handle">A handle this pool issued.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.StaleHandle"/> for a double return or a
+    /// handle whose block was rented again since; <see cref="ResourceStatus.InvalidHandle"/> for the null handle.
+    /// Nothing is touched unless the result is <see cref="ResourceStatus.Ok"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another pool or table.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    /// <remarks>O(1); allocates no managed memory.</remarks>
+    public ResourceStatus Return(ResourceHandle handle)
+    {
+        ulong raw = handle.RawValue;
+        int index = HandleLayout.Index(raw);
+        uint generation = HandleLayout.Generation(raw);
+        if (_disposed || HandleLayout.Tag(raw) != _tag)
+        {
+            return ReturnMismatch(raw);
+        }
+
+        // A live block's generation is odd; an index at or beyond _totalBlocks was never issued by this pool.
+        if ((generation & 1) == 0 || (uint)index >= (uint)Volatile.Read(ref _totalBlocks))
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        uint* slot = GenerationAddress(index);
+        uint next = generation == uint.MaxValue ? 0 : generation + 1; // 0: retire rather than wrap (no ABA)
+        if (_lock == null)
+        {
+            if (*slot != generation)
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            *slot = next;
+            _outstanding--;
+            if (next == 0)
+            {
+                _retired++;
+                return ResourceStatus.Ok;
+            }
+
+            // SAFETY: index < _totalBlocks, so the block lies in an allocated slab; it is now free and ours to link.
+            *(int*)BlockAddress(index) = _freeHead;
+            _freeHead = index;
+            return ResourceStatus.Ok;
+        }
+
+        // Thread-safe: only one of several racing returns of the same handle may win.
+        if (Interlocked.CompareExchange(ref *slot, next, generation) != generation)
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        if (next == 0)
+        {
+            lock (_lock)
+            {
+                _outstanding--;
+                _retired++;
+            }
+
+            return ResourceStatus.Ok;
+        }
+
+        ThreadCache? cache = CurrentCache();
+        if (cache != null && cache.Count < cache.Items.Length)
+        {
+            cache.Items[cache.Count++] = index; // PERF: the lock-free fast path.
+            return ResourceStatus.Ok;
+        }
+
+        ReturnShared(cache, index);
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Whether <paramref name="handle"/> refers to a block of this pool that is rented now.</summary>
+    /// <param name="handle">Any handle; null, stale or foreign handles give <see langword="false"/>.</param>
+    /// <returns><see langword="true"/> only for a currently rented block of this pool.</returns>
+    public bool Contains(ResourceHandle handle) =>
+        !_disposed && handle.Tag == _tag && TryGetBlock(handle.RawValue, out _) == ResourceStatus.Ok;
+
+    /// <summary>Resolves a handle to its block's memory.</summary>
+    /// <param name="handle">A handle this pool issued.</param>
+    /// <param name="span">On <see cref="ResourceStatus.Ok"/>, the whole block (<see cref="BlockSize"/> bytes);
+    /// otherwise empty.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> or
+    /// <see cref="ResourceStatus.InvalidHandle"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another pool or table.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    /// <remarks>The span is valid until the block is returned or the pool disposed.</remarks>
+    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span)
+    {
+        ThrowIfDisposed();
+        ResourceStatus status = TryGetBlock(handle.RawValue, out byte* block);
+        span = status == ResourceStatus.Ok ? new Span<byte>(block, _blockSize) : default;
+        return status;
+    }
+
+    /// <summary>Resolves a handle to its block's memory, throwing if it is not rented.</summary>
+    /// <param name="handle">A handle this pool issued.</param>
+    /// <returns>The whole block (<see cref="BlockSize"/> bytes), valid until it is returned or the pool disposed.</returns>
+    /// <exception cref="ResourceException">The handle is stale or null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another pool or table.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    public Span<byte> GetSpan(ResourceHandle handle)
+    {
+        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return span;
+    }
+
+    /// <summary>Resolves a handle to its block's address, for native code.</summary>
+    /// <param name="handle">A handle this pool issued.</param>
+    /// <param name="address">On <see cref="ResourceStatus.Ok"/>, the block's address (aligned to
+    /// <see cref="Alignment"/>); otherwise 0.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> or
+    /// <see cref="ResourceStatus.InvalidHandle"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another pool or table.</exception>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    /// <remarks>The address is valid until the block is returned or the pool disposed; it is not tracked after that.</remarks>
+    public ResourceStatus TryResolve(ResourceHandle handle, out nint address)
+    {
+        ThrowIfDisposed();
+        ResourceStatus status = TryGetBlock(handle.RawValue, out byte* block);
+        address = (nint)block;
+        return status;
+    }
+
+    /// <summary>Takes a snapshot of the pool's counts.</summary>
+    /// <returns>The counts; see <see cref="PoolStats"/> for how exact they are in each mode.</returns>
+    /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
+    public PoolStats GetStats()
+    {
+        ThrowIfDisposed();
+        if (_lock == null)
+        {
+            return Snapshot(cached: 0);
+        }
+
+        lock (_lock)
+        {
+            int cached = 0;
+            foreach (ThreadCache cache in _caches!)
+            {
+                cached += Volatile.Read(ref cache.Count);
+            }
+
+            return Snapshot(cached);
+        }
+    }
+
+    /// <summary>Frees every slab and gives up the pool's tag; later use throws. Idempotent.</summary>
+    /// <remarks>Blocks still rented are freed with their slab: their handles become invalid and their memory must not
+    /// be touched. Must not race with other members.</remarks>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Test hook: sets a rented block's generation (odd), returning the block's new handle, so the wrap
+    /// point can be reached without four billion returns.</summary>
+    internal ResourceHandle SetGenerationForTesting(ResourceHandle handle, uint generation)
+    {
+        Debug.Assert((generation & 1) == 1, "Live generations are odd.");
+        ResourceStatus status = TryGetBlock(handle.RawValue, out _);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        *GenerationAddress(handle.Index) = generation;
+        return new ResourceHandle(HandleLayout.Pack(_tag, handle.Index, generation));
+    }
+
+    private static int ChooseBlocksPerSlab(int initialCount, int maxCount, int blockSize)
+    {
+        // Enough blocks per slab to make the native allocation worthwhile (about 64 KiB or 64 blocks),
+        // the initial count in one slab where that is reasonable, never more than the pool can hold.
+        int target = Math.Max(initialCount, Math.Max(64, 64 * 1024 / blockSize));
+        target = Math.Min(target, Math.Min(maxCount, 64 * 1024));
+        return (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, target));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint* GenerationAddress(int index)
+    {
+        // SAFETY: callers pass index < _totalBlocks, so slab index >> _slabShift is allocated; the generation array
+        // at the slab's start has _blocksPerSlab entries and index & _slabMask is below that.
+        Debug.Assert((uint)index < (uint)Volatile.Read(ref _totalBlocks), "Block index beyond the allocated slabs.");
+        nint slab = _slabs[index >> _slabShift];
+        Debug.Assert(slab != 0, "Slab not allocated.");
+        return (uint*)slab + (index & _slabMask);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* BlockAddress(int index)
+    {
+        // SAFETY: as GenerationAddress; the slab holds its usable blocks after _blocksOffset, and index < _totalBlocks
+        // means index & _slabMask is one of this slab's usable blocks (only the last slab is partial).
+        Debug.Assert((uint)index < (uint)Volatile.Read(ref _totalBlocks), "Block index beyond the allocated slabs.");
+        nint slab = _slabs[index >> _slabShift];
+        Debug.Assert(slab != 0, "Slab not allocated.");
+        return (byte*)slab + _blocksOffset + ((nint)(index & _slabMask) * _blockSize);
+    }
+
+    private ResourceStatus RentUnsynchronized(out ResourceHandle handle)
+    {
+        int index = _freeHead;
+        if (index != EndOfList)
+        {
+            _freeHead = *(int*)BlockAddress(index);
+        }
+        else if (_bumpIndex < _totalBlocks)
+        {
+            index = _bumpIndex++;
+        }
+        else
+        {
+            ResourceStatus status = TryGrowLocked();
+            if (status != ResourceStatus.Ok)
+            {
+                handle = default;
+                return status;
+            }
+
+            index = _bumpIndex++;
+        }
+
+        uint* generation = GenerationAddress(index);
+        uint next = *generation + 1; // even (free) -> odd (rented)
+        *generation = next;
+        if (++_outstanding > _peak)
+        {
+            _peak = _outstanding;
+        }
+
+        handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Thread-safe slow path: refill this thread's cache from the shared list (growing if needed), then rent.</summary>
+    private ResourceStatus RentShared(ThreadCache? cache, out ResourceHandle handle)
+    {
+        Debug.Assert(_lock != null, "Shared path of a thread-safe pool.");
+        int index;
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            cache ??= CreateCacheLocked();
+            ResourceStatus status = TakeSharedLocked(out index);
+            if (status != ResourceStatus.Ok)
+            {
+                handle = default;
+                return status;
+            }
+
+            // Move up to half a cache's worth more into the cache so the next rents stay on the fast path.
+            if (cache != null)
+            {
+                int refill = cache.Items.Length / 2;
+                while (cache.Count < refill && TakeSharedLocked(out int extra, grow: false) == ResourceStatus.Ok)
+                {
+                    cache.Items[cache.Count++] = extra;
+                }
+            }
+
+            uint* generation = GenerationAddress(index);
+            uint next = *generation + 1;
+            Debug.Assert((next & 1) == 1, "A shared free block must be free (even generation).");
+            Volatile.Write(ref *generation, next);
+            handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+        }
+
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Takes one block off the shared list (or the fresh range, or a new slab); counts it as outstanding.</summary>
+    private ResourceStatus TakeSharedLocked(out int index, bool grow = true)
+    {
+        index = _freeHead;
+        if (index != EndOfList)
+        {
+            _freeHead = *(int*)BlockAddress(index);
+        }
+        else if (_bumpIndex < _totalBlocks)
+        {
+            index = _bumpIndex++;
+        }
+        else
+        {
+            ResourceStatus status = grow ? TryGrowLocked() : ResourceStatus.PoolExhausted;
+            if (status == ResourceStatus.PoolExhausted && grow && ReclaimDeadThreadCachesLocked() > 0)
+            {
+                index = _freeHead;
+                _freeHead = *(int*)BlockAddress(index);
+            }
+            else if (status != ResourceStatus.Ok)
+            {
+                index = EndOfList;
+                return status;
+            }
+            else
+            {
+                index = _bumpIndex++;
+            }
+        }
+
+        if (++_outstanding > _peak)
+        {
+            _peak = _outstanding;
+        }
+
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Thread-safe slow path of Return: the thread's cache is full (or absent); spill to the shared list.</summary>
+    private void ReturnShared(ThreadCache? cache, int index)
+    {
+        lock (_lock!)
+        {
+            ThrowIfDisposed();
+            cache ??= CreateCacheLocked();
+            if (cache != null && cache.Count < cache.Items.Length)
+            {
+                cache.Items[cache.Count++] = index;
+                return;
+            }
+
+            PushSharedLocked(index);
+            if (cache != null)
+            {
+                // Keep half the cache so a thread that alternates rent and return stays on the fast path.
+                int keep = cache.Items.Length / 2;
+                while (cache.Count > keep)
+                {
+                    PushSharedLocked(cache.Items[--cache.Count]);
+                }
+            }
+        }
+    }
+
+    private void PushSharedLocked(int index)
+    {
+        // SAFETY: the block is free (its generation was advanced to even by the caller's compare-and-swap) and is
+        // in no cache, so its first 4 bytes are ours for the link.
+        *(int*)BlockAddress(index) = _freeHead;
+        _freeHead = index;
+        _outstanding--;
+    }
+
+    /// <summary>Moves the cached blocks of threads that have exited back to the shared list.</summary>
+    private int ReclaimDeadThreadCachesLocked()
+    {
+        int reclaimed = 0;
+        for (int i = _caches!.Count - 1; i >= 0; i--)
+        {
+            ThreadCache cache = _caches[i];
+            if (!cache.Thread.IsAlive)
+            {
+                // SAFETY: the owning thread has exited, so nothing else touches this cache any more.
+                while (cache.Count > 0)
+                {
+                    PushSharedLocked(cache.Items[--cache.Count]);
+                    reclaimed++;
+                }
+
+                _caches.RemoveAt(i);
+            }
+        }
+
+        return reclaimed;
+    }
+
+    private ThreadCache? CurrentCache()
+    {
+        ThreadCache?[]? caches = t_caches;
+        if (caches != null)
+        {
+            ThreadCache? cache = caches[_tag];
+            if (cache != null && cache.PoolId == _poolId)
+            {
+                return cache;
+            }
+        }
+
+        return null;
+    }
+
+    private ThreadCache? CreateCacheLocked()
+    {
+        if (_cacheSize == 0)
+        {
+            return null;
+        }
+
+        ThreadCache?[] caches = t_caches ??= new ThreadCache?[HandleLayout.MaxTag + 1];
+        var cache = new ThreadCache(_poolId, _cacheSize, Thread.CurrentThread);
+        caches[_tag] = cache; // replaces a cache left by a disposed pool that had the same tag
+        _caches!.Add(cache);
+        return cache;
+    }
+
+    private ResourceStatus TryGrowLocked()
+    {
+        if (_totalBlocks >= _maxCount)
+        {
+            return ResourceStatus.PoolExhausted;
+        }
+
+        return TryAddSlab() ? ResourceStatus.Ok : ResourceStatus.OutOfMemory;
+    }
+
+    private bool TryAddSlab()
+    {
+        Debug.Assert(_totalBlocks < _maxCount && _slabCount < _slabs.Length, "Growth past MaxCount.");
+        int usable = Math.Min(_blocksPerSlab, _maxCount - (_slabCount << _slabShift));
+        nuint bytes = (nuint)_blocksOffset + ((nuint)usable * (nuint)_blockSize);
+        byte* slab = (byte*)_allocator.TryAllocate(bytes, _slabAlignment);
+        if (slab == null)
+        {
+            return false;
+        }
+
+        // Generation 0 (even: free, never issued) for every block; blocks themselves stay untouched until rented.
+        new Span<uint>(slab, _blocksPerSlab).Clear();
+        _slabs[_slabCount++] = (nint)slab;
+        Volatile.Write(ref _totalBlocks, _totalBlocks + usable); // publish the slab after its address is stored
+        return true;
+    }
+
+    private PoolStats Snapshot(int cached)
+    {
+        int used = _outstanding - cached;
+        long nativeBytes = 0;
+        for (int s = 0; s < _slabCount; s++)
+        {
+            nativeBytes += (long)SlabBytes(s);
+        }
+
+        return new PoolStats(
+            Type: _config.Type,
+            BlockSize: _blockSize,
+            Alignment: _alignment,
+            TotalBlocks: _totalBlocks,
+            UsedBlocks: used,
+            FreeBlocks: _totalBlocks - used - _retired,
+            CachedBlocks: cached,
+            PeakUsedBlocks: _peak,
+            RetiredBlocks: _retired,
+            CapacityBlocks: _maxCount,
+            SlabCount: _slabCount,
+            NativeBytes: nativeBytes);
+    }
+
+    private nuint SlabBytes(int slab)
+    {
+        int usable = Math.Min(_blocksPerSlab, _maxCount - (slab << _slabShift));
+        return (nuint)_blocksOffset + ((nuint)usable * (nuint)_blockSize);
+    }
+
+    /// <summary>Full validation for lookups: live block of this pool, or the reason it is not.</summary>
+    private ResourceStatus TryGetBlock(ulong raw, out byte* block)
+    {
+        block = null;
+        if (raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        if (HandleLayout.Tag(raw) != _tag)
+        {
+            ThrowHelper.ThrowForeignHandle("handle");
+        }
+
+        int index = HandleLayout.Index(raw);
+        uint generation = HandleLayout.Generation(raw);
+        if ((generation & 1) == 0
+            || (uint)index >= (uint)Volatile.Read(ref _totalBlocks)
+            || Volatile.Read(ref *GenerationAddress(index)) != generation)
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        block = BlockAddress(index);
+        return ResourceStatus.Ok;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ResourceStatus ReturnMismatch(ulong raw)
+    {
+        ThrowIfDisposed();
+        if (raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        ThrowHelper.ThrowForeignHandle("handle");
+        return ResourceStatus.InvalidHandle;
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
+
+    private void Release()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        for (int s = 0; s < _slabCount; s++)
+        {
+            _allocator.Free((void*)_slabs[s], SlabBytes(s), _slabAlignment);
+            _slabs[s] = 0;
+        }
+
+        _slabCount = 0;
+        _totalBlocks = 0;
+        _caches?.Clear();
+        if (_tag != 0)
+        {
+            HandleTagAllocator.Return(_tag);
+        }
+    }
+
+    /// <summary>One thread's stash of free blocks for one pool. Only its thread touches <see cref="Count"/> and
+    /// <see cref="Items"/>, except a reclaimer under the pool lock once that thread has exited.</summary>
+    private sealed class ThreadCache
+    {
+        public readonly long PoolId;   // The owning pool's _poolId (not a reference: a thread must not keep a pool alive).
+        public readonly int[] Items;   // Free block indices; [0, Count) are valid.
+        public readonly Thread Thread; // The owning thread.
+        public int Count;
+
+        public ThreadCache(long poolId, int capacity, Thread thread)
+        {
+            PoolId = poolId;
+            Items = new int[capacity];
+            Thread = thread;
+        }
+    }
+}
