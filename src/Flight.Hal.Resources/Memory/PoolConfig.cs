@@ -10,6 +10,9 @@ public sealed record PoolConfig
     /// <summary>Smallest alignment a pool gives its blocks: a free block stores its free-list link in its first bytes.</summary>
     public const int MinAlignment = 8;
 
+    /// <summary>Smallest block a pool hands out: a free block stores its free-list link (next index and next address).</summary>
+    public const int MinBlockSize = 16;
+
     /// <summary>Largest supported block alignment (64 KiB).</summary>
     public const int MaxAlignment = 64 * 1024;
 
@@ -19,8 +22,9 @@ public sealed record PoolConfig
     /// <summary>The resource type the pool serves; the <see cref="PoolManager"/> key together with <see cref="BlockSize"/>.</summary>
     public ResourceType Type { get; init; } = ResourceType.Memory;
 
-    /// <summary>Bytes a caller may use in each block, 1 to <see cref="MaxBlockSize"/>. Rounded up to a multiple of the
-    /// effective alignment, which becomes <see cref="SlabPool.BlockSize"/>.</summary>
+    /// <summary>Bytes a caller may use in each block, 1 to <see cref="MaxBlockSize"/>. Raised to
+    /// <see cref="MinBlockSize"/> and rounded up to a multiple of the effective alignment, which becomes
+    /// <see cref="SlabPool.BlockSize"/>.</summary>
     public int BlockSize { get; init; }
 
     /// <summary>Alignment of every block: a power of two up to <see cref="MaxAlignment"/>; raised to
@@ -40,9 +44,12 @@ public sealed record PoolConfig
     /// <summary>Whether the pool may be used by several threads at once (with a per-thread cache, no lock on the fast path).</summary>
     public bool ThreadSafe { get; init; }
 
-    /// <summary>Thread-safe pools only: blocks each thread may keep cached, 0 to 1024; -1 (default) picks
-    /// <c>min(32, MaxCount / 16)</c>. Cached blocks are idle but not available to other threads: use 0 for a strict
-    /// capacity when the pool is small.</summary>
+    /// <summary>Largest <see cref="ThreadCacheSize"/>: the per-thread cache is a fixed inline array of this many entries.</summary>
+    public const int MaxThreadCacheSize = 64;
+
+    /// <summary>Thread-safe pools only: blocks each thread may keep cached, 0 to <see cref="MaxThreadCacheSize"/>; -1
+    /// (default) picks <c>min(32, MaxCount / 16)</c>. Cached blocks are idle but not available to other threads: use 0
+    /// for a strict capacity when the pool is small.</summary>
     public int ThreadCacheSize { get; init; } = -1;
 
     /// <summary>An optional name for statistics and reports.</summary>
@@ -51,8 +58,10 @@ public sealed record PoolConfig
     /// <summary>The alignment the pool will use: <see cref="Alignment"/> raised to <see cref="MinAlignment"/>.</summary>
     public int EffectiveAlignment => Math.Max(Alignment, MinAlignment);
 
-    /// <summary>The block size the pool will use: <see cref="BlockSize"/> rounded up to <see cref="EffectiveAlignment"/>.</summary>
-    public int EffectiveBlockSize => (int)(((long)BlockSize + EffectiveAlignment - 1) & ~((long)EffectiveAlignment - 1));
+    /// <summary>The block size the pool will use: <see cref="BlockSize"/>, at least <see cref="MinBlockSize"/>, rounded up
+    /// to <see cref="EffectiveAlignment"/>.</summary>
+    public int EffectiveBlockSize =>
+        (int)(((long)Math.Max(BlockSize, MinBlockSize) + EffectiveAlignment - 1) & ~((long)EffectiveAlignment - 1));
 
     /// <summary>Throws if any setting is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, count or the type is out of range.</exception>
@@ -94,9 +103,10 @@ public sealed record PoolConfig
             throw new ArgumentException($"BlocksPerSlab {BlocksPerSlab} must be 0 (automatic) or a power of two.", nameof(BlocksPerSlab));
         }
 
-        if (ThreadCacheSize < -1 || ThreadCacheSize > 1024)
+        if (ThreadCacheSize < -1 || ThreadCacheSize > MaxThreadCacheSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(ThreadCacheSize), ThreadCacheSize, "ThreadCacheSize must be -1 (automatic) or 0 to 1024.");
+            throw new ArgumentOutOfRangeException(
+                nameof(ThreadCacheSize), ThreadCacheSize, $"ThreadCacheSize must be -1 (automatic) or 0 to {MaxThreadCacheSize}.");
         }
     }
 }

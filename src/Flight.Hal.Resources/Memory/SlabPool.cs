@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Flight.Hal.Resources;
 
@@ -8,9 +9,11 @@ namespace Flight.Hal.Resources;
 /// <remarks>
 /// <para><b>Memory.</b> The pool grows slab by slab, from <see cref="PoolConfig.InitialCount"/> up to
 /// <see cref="PoolConfig.MaxCount"/> blocks, through its <see cref="NativeAllocator"/>, and frees every slab on
-/// <see cref="Dispose"/>. A slab is <c>[generations][blocks]</c>: each block has a 4-byte generation beside it (the
-/// price of detecting stale handles) and nothing else — the free list is threaded through the free blocks
-/// themselves. Blocks are handed out uninitialised. Nothing is allocated on the GC heap after warm-up.</para>
+/// <see cref="Dispose"/>. The free list is threaded through the free blocks themselves (a free block holds the
+/// next free block's index and address), so it costs no memory. The one per-block cost outside the block is its
+/// 4-byte generation, the price of detecting stale handles: a single array of <see cref="PoolConfig.MaxCount"/>
+/// generations is reserved at construction and first touched as blocks are first rented. Blocks are handed out
+/// uninitialised. Nothing is allocated on the GC heap after warm-up.</para>
 /// <para><b>Handles.</b> Returning a block advances its generation, so a second return of the same handle, or a
 /// return after the block was rented again, gives <see cref="ResourceStatus.StaleHandle"/> and touches nothing.
 /// A block whose generation would wrap is retired, never rented again. A handle from another pool is rejected
@@ -24,34 +27,38 @@ namespace Flight.Hal.Resources;
 public sealed unsafe class SlabPool : IDisposable
 {
     private const int EndOfList = -1;
+    private const int LinkPointerOffset = 8; // A free block holds the next index at 0 and the next address at 8.
 
     [ThreadStatic]
     private static ThreadCache?[]? t_caches; // Indexed by pool tag; a slot holds this thread's cache for that pool.
 
-    private static long s_nextPoolId;        // Source of _poolId; never reused, unlike tags.
+    private static long s_nextPoolId;        // Source of _poolId (first id 1); never reused, unlike tags.
 
     private readonly NativeAllocator _allocator;
     private readonly PoolConfig _config;
-    private readonly int _blockSize;         // Effective block size: a multiple of _alignment.
+    private readonly int _blockSize;         // Effective block size: >= PoolConfig.MinBlockSize, a multiple of _alignment.
     private readonly int _alignment;         // Power of two, >= PoolConfig.MinAlignment.
     private readonly int _maxCount;          // 1..HandleLayout.MaxSlots.
     private readonly int _blocksPerSlab;     // Power of two; == 1 << _slabShift.
     private readonly int _slabShift;
     private readonly int _slabMask;          // _blocksPerSlab - 1.
-    private readonly nint _blocksOffset;     // Offset of block 0 in a slab: the generation array rounded up to _alignment.
     private readonly nuint _slabAlignment;   // Alignment slabs are allocated with: max(_alignment, 64).
-    private readonly nint[] _slabs;          // Slab base addresses; entries [0, _slabCount) are live, written before _totalBlocks grows.
+    private readonly nint[] _slabs;          // Slab base addresses; [0, _slabCount) are live, each stored before _totalBlocks grows.
+    private readonly nuint _generationBytes; // Size of the _generations block: _maxCount * 4.
     private readonly int _tag;               // This pool's handle tag.
-    private readonly long _poolId;           // Identifies this pool in thread caches (tags are reused; ids are not).
+    private int _acceptedTag;                // _tag while live; -1 once disposed, so the fast paths need no disposed check.
+    private long _poolId;                    // Identifies this pool's thread caches (tags are reused; ids are not); 0 once disposed.
     private readonly object? _lock;          // Guards the shared free list, growth and _caches. Null when unsynchronised.
     private readonly int _cacheSize;         // Thread-safe pools: capacity of each thread's cache; 0 disables caching.
     private readonly List<ThreadCache>? _caches; // Every thread cache of this pool, for stats and reclaiming dead threads'.
 
+    private uint* _generations;              // Owned; _maxCount entries, [0, _bumpIndex) initialised. Odd: rented. Null once disposed.
     private int _slabCount;                  // Slabs allocated.
-    private int _totalBlocks;                // Usable blocks in allocated slabs; valid indices are [0, _totalBlocks).
-    private int _bumpIndex;                  // Blocks [_bumpIndex, _totalBlocks) have never been rented: no link, generation 0.
-    private int _freeHead = EndOfList;       // Shared free list through the first 4 bytes of each free block.
-    private int _outstanding;                // Blocks neither on the shared list nor fresh: rented, or in a thread cache.
+    private int _totalBlocks;                // Usable blocks in allocated slabs.
+    private int _bumpIndex;                  // Blocks [0, _bumpIndex) have been rented at least once; valid handles lie below it.
+    private int _freeHead = EndOfList;       // Shared free list head (index) ...
+    private byte* _freeHeadBlock;            // ... and its address; null when the list is empty.
+    private int _outstanding;                // Blocks that are neither on the shared list nor fresh: rented, or in a thread cache.
     private int _peak;                       // Largest _outstanding seen.
     private int _retired;                    // Blocks retired at the generation wrap point.
     private bool _disposed;
@@ -62,7 +69,8 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size or count in <paramref name="config"/> is out of range.</exception>
     /// <exception cref="ArgumentException">An alignment in <paramref name="config"/> is not a power of two.</exception>
-    /// <exception cref="OutOfMemoryException">The initial slabs could not be allocated; nothing is leaked.</exception>
+    /// <exception cref="OutOfMemoryException">The initial memory could not be allocated; nothing is leaked.</exception>
+    /// <exception cref="InvalidOperationException">1,023 tables and pools are alive already.</exception>
     public SlabPool(PoolConfig config, NativeAllocator? allocator = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -77,10 +85,10 @@ public sealed unsafe class SlabPool : IDisposable
             : ChooseBlocksPerSlab(config.InitialCount, _maxCount, _blockSize);
         _slabShift = BitOperations.Log2((uint)_blocksPerSlab);
         _slabMask = _blocksPerSlab - 1;
-        _blocksOffset = (nint)(((long)_blocksPerSlab * sizeof(uint) + _alignment - 1) & ~((long)_alignment - 1));
         _slabAlignment = (nuint)Math.Max(_alignment, 64);
         _slabs = new nint[(_maxCount + _blocksPerSlab - 1) >> _slabShift];
-        _ = checked((long)_blocksOffset + ((long)_blocksPerSlab * _blockSize)); // a slab's size must fit a long
+        _ = checked((long)_blocksPerSlab * _blockSize); // a slab's size must fit a long
+        _generationBytes = (nuint)_maxCount * sizeof(uint);
         if (config.ThreadSafe)
         {
             _lock = new object();
@@ -89,7 +97,15 @@ public sealed unsafe class SlabPool : IDisposable
         }
 
         _poolId = Interlocked.Increment(ref s_nextPoolId);
+        _generations = (uint*)_allocator.TryAllocate(_generationBytes, 64);
+        if (_generations == null)
+        {
+            GC.SuppressFinalize(this);
+            throw new OutOfMemoryException($"Could not allocate the generation array of a {_maxCount}-block pool.");
+        }
+
         _tag = HandleTagAllocator.Rent();
+        _acceptedTag = _tag;
         while (_totalBlocks < config.InitialCount)
         {
             if (!TryAddSlab())
@@ -101,7 +117,7 @@ public sealed unsafe class SlabPool : IDisposable
         }
     }
 
-    /// <summary>Frees the slabs if the pool was never disposed.</summary>
+    /// <summary>Frees the native memory if the pool was never disposed.</summary>
     ~SlabPool() => Release();
 
     /// <summary>The configuration the pool was created with.</summary>
@@ -110,7 +126,7 @@ public sealed unsafe class SlabPool : IDisposable
     /// <summary>The resource type the pool serves.</summary>
     public ResourceType Type => _config.Type;
 
-    /// <summary>Bytes in each block (the configured size rounded up to the alignment).</summary>
+    /// <summary>Bytes in each block (the configured size, at least 16, rounded up to the alignment).</summary>
     public int BlockSize => _blockSize;
 
     /// <summary>The alignment of every block's address.</summary>
@@ -141,31 +157,61 @@ public sealed unsafe class SlabPool : IDisposable
     /// The block's contents are unspecified.</remarks>
     public ResourceStatus TryRent(out ResourceHandle handle)
     {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
+        int index;
+        uint* generation;
         if (_lock == null)
         {
-            return RentUnsynchronized(out handle);
-        }
+            // PERF: the unsynchronised fast path. No disposed check here: disposal empties the free list and the fresh
+            // range, so a disposed pool always reaches RentUnsynchronizedSlow, which throws.
+            byte* block = _freeHeadBlock;
+            if (block != null)
+            {
+                // SAFETY: the head is a free block; its first 16 bytes hold the next free block's index and address.
+                index = _freeHead;
+                _freeHead = *(int*)block;
+                _freeHeadBlock = *(byte**)(block + LinkPointerOffset);
+            }
+            else if (_bumpIndex < _totalBlocks)
+            {
+                index = _bumpIndex;
+                _generations[index] = 0; // first use: even (free), never issued
+                _bumpIndex = index + 1;
 
-        ThreadCache? cache = CurrentCache();
-        if (cache != null && cache.Count > 0)
-        {
-            // PERF: the thread-safe fast path. The block is in this thread's cache, so no other thread may change
-            // its generation (a stale return's compare-and-swap fails on the even value), and no lock is needed.
-            int index = cache.Items[--cache.Count];
-            uint* generation = GenerationAddress(index);
-            uint next = *generation + 1;
-            Debug.Assert((next & 1) == 1, "A cached block must be free (even generation).");
-            Volatile.Write(ref *generation, next);
-            handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+                // The fresh range is used only when the free list is empty, so only here can the count of blocks in
+                // use pass its earlier peak.
+                _peak = Math.Max(_peak, _outstanding + 1);
+            }
+            else
+            {
+                return RentUnsynchronizedSlow(out handle);
+            }
+
+            // SAFETY: index < _bumpIndex <= _maxCount, the length of _generations.
+            generation = _generations + index;
+            uint rented = *generation + 1; // even (free) -> odd (rented)
+            *generation = rented;
+            _outstanding++;
+
+            handle = new ResourceHandle(HandleLayout.Pack(_tag, index, rented));
             return ResourceStatus.Ok;
         }
 
-        return RentShared(cache, out handle);
+        // No disposed check: disposal zeroes _poolId, so CurrentCache finds no cache and RentShared throws.
+        ThreadCache? cache = CurrentCache();
+        if (cache == null || cache.Count == 0)
+        {
+            return RentShared(cache, out handle);
+        }
+
+        // PERF: the thread-safe fast path. The block is in this thread's cache, so no other thread may change its
+        // generation (a stale return's compare-and-swap fails on the even value), and no lock is needed.
+        index = cache.Pop();
+        generation = _generations + index;
+        uint next = *generation + 1;
+        Debug.Assert((next & 1) == 1, "A cached block must be free (even generation).");
+        Volatile.Write(ref *generation, next);
+        handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+        return ResourceStatus.Ok;
     }
 
     /// <summary>Rents one block for <paramref name="byteCount"/> bytes.</summary>
@@ -212,18 +258,19 @@ public sealed unsafe class SlabPool : IDisposable
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
         uint generation = HandleLayout.Generation(raw);
-        if (_disposed || HandleLayout.Tag(raw) != _tag)
+        if (HandleLayout.Tag(raw) != _acceptedTag) // also catches a disposed pool: _acceptedTag is then -1
         {
             return ReturnMismatch(raw);
         }
 
-        // A live block's generation is odd; an index at or beyond _totalBlocks was never issued by this pool.
-        if ((generation & 1) == 0 || (uint)index >= (uint)Volatile.Read(ref _totalBlocks))
+        // A rented block's generation is odd; an index at or beyond _bumpIndex was never rented from this pool.
+        if ((generation & 1) == 0 || (uint)index >= (uint)Volatile.Read(ref _bumpIndex))
         {
             return ResourceStatus.StaleHandle;
         }
 
-        uint* slot = GenerationAddress(index);
+        // SAFETY: index < _bumpIndex <= _maxCount, and generations [0, _bumpIndex) are initialised.
+        uint* slot = _generations + index;
         uint next = generation == uint.MaxValue ? 0 : generation + 1; // 0: retire rather than wrap (no ABA)
         if (_lock == null)
         {
@@ -233,16 +280,14 @@ public sealed unsafe class SlabPool : IDisposable
             }
 
             *slot = next;
-            _outstanding--;
             if (next == 0)
             {
+                _outstanding--;
                 _retired++;
                 return ResourceStatus.Ok;
             }
 
-            // SAFETY: index < _totalBlocks, so the block lies in an allocated slab; it is now free and ours to link.
-            *(int*)BlockAddress(index) = _freeHead;
-            _freeHead = index;
+            PushShared(index); // also counts the block off _outstanding
             return ResourceStatus.Ok;
         }
 
@@ -264,9 +309,9 @@ public sealed unsafe class SlabPool : IDisposable
         }
 
         ThreadCache? cache = CurrentCache();
-        if (cache != null && cache.Count < cache.Items.Length)
+        if (cache != null && cache.Count < cache.Capacity)
         {
-            cache.Items[cache.Count++] = index; // PERF: the lock-free fast path.
+            cache.Push(index); // PERF: the lock-free fast path.
             return ResourceStatus.Ok;
         }
 
@@ -374,7 +419,7 @@ public sealed unsafe class SlabPool : IDisposable
             ThrowHelper.ThrowResourceException(status);
         }
 
-        *GenerationAddress(handle.Index) = generation;
+        _generations[handle.Index] = generation;
         return new ResourceHandle(HandleLayout.Pack(_tag, handle.Index, generation));
     }
 
@@ -387,73 +432,43 @@ public sealed unsafe class SlabPool : IDisposable
         return (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, target));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint* GenerationAddress(int index)
-    {
-        // SAFETY: callers pass index < _totalBlocks, so slab index >> _slabShift is allocated; the generation array
-        // at the slab's start has _blocksPerSlab entries and index & _slabMask is below that.
-        Debug.Assert((uint)index < (uint)Volatile.Read(ref _totalBlocks), "Block index beyond the allocated slabs.");
-        nint slab = _slabs[index >> _slabShift];
-        Debug.Assert(slab != 0, "Slab not allocated.");
-        return (uint*)slab + (index & _slabMask);
-    }
-
+    /// <summary>The address of block <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* BlockAddress(int index)
     {
-        // SAFETY: as GenerationAddress; the slab holds its usable blocks after _blocksOffset, and index < _totalBlocks
-        // means index & _slabMask is one of this slab's usable blocks (only the last slab is partial).
+        // SAFETY: callers pass index < _bumpIndex <= _totalBlocks; every block below _totalBlocks lies in a slab whose
+        // address was stored before _totalBlocks grew past it, so index >> _slabShift < _slabCount <= _slabs.Length.
         Debug.Assert((uint)index < (uint)Volatile.Read(ref _totalBlocks), "Block index beyond the allocated slabs.");
-        nint slab = _slabs[index >> _slabShift];
+        Debug.Assert((index >> _slabShift) < _slabs.Length, "Slab index out of range.");
+        nint slab = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slabs), index >> _slabShift);
         Debug.Assert(slab != 0, "Slab not allocated.");
-        return (byte*)slab + _blocksOffset + ((nint)(index & _slabMask) * _blockSize);
+        return (byte*)slab + ((nint)(index & _slabMask) * _blockSize);
     }
 
-    private ResourceStatus RentUnsynchronized(out ResourceHandle handle)
+    /// <summary>Unsynchronised slow path: the free list and the fresh range are empty, or the pool is disposed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ResourceStatus RentUnsynchronizedSlow(out ResourceHandle handle)
     {
-        int index = _freeHead;
-        if (index != EndOfList)
+        ThrowIfDisposed();
+        ResourceStatus status = TryGrowLocked();
+        if (status != ResourceStatus.Ok)
         {
-            _freeHead = *(int*)BlockAddress(index);
-        }
-        else if (_bumpIndex < _totalBlocks)
-        {
-            index = _bumpIndex++;
-        }
-        else
-        {
-            ResourceStatus status = TryGrowLocked();
-            if (status != ResourceStatus.Ok)
-            {
-                handle = default;
-                return status;
-            }
-
-            index = _bumpIndex++;
+            handle = default;
+            return status;
         }
 
-        uint* generation = GenerationAddress(index);
-        uint next = *generation + 1; // even (free) -> odd (rented)
-        *generation = next;
-        if (++_outstanding > _peak)
-        {
-            _peak = _outstanding;
-        }
-
-        handle = new ResourceHandle(HandleLayout.Pack(_tag, index, next));
-        return ResourceStatus.Ok;
+        return TryRent(out handle);
     }
 
     /// <summary>Thread-safe slow path: refill this thread's cache from the shared list (growing if needed), then rent.</summary>
     private ResourceStatus RentShared(ThreadCache? cache, out ResourceHandle handle)
     {
         Debug.Assert(_lock != null, "Shared path of a thread-safe pool.");
-        int index;
         lock (_lock)
         {
             ThrowIfDisposed();
             cache ??= CreateCacheLocked();
-            ResourceStatus status = TakeSharedLocked(out index);
+            ResourceStatus status = TakeSharedLocked(out int index, grow: true);
             if (status != ResourceStatus.Ok)
             {
                 handle = default;
@@ -463,14 +478,14 @@ public sealed unsafe class SlabPool : IDisposable
             // Move up to half a cache's worth more into the cache so the next rents stay on the fast path.
             if (cache != null)
             {
-                int refill = cache.Items.Length / 2;
+                int refill = cache.Capacity / 2;
                 while (cache.Count < refill && TakeSharedLocked(out int extra, grow: false) == ResourceStatus.Ok)
                 {
-                    cache.Items[cache.Count++] = extra;
+                    cache.Push(extra);
                 }
             }
 
-            uint* generation = GenerationAddress(index);
+            uint* generation = _generations + index;
             uint next = *generation + 1;
             Debug.Assert((next & 1) == 1, "A shared free block must be free (even generation).");
             Volatile.Write(ref *generation, next);
@@ -480,42 +495,41 @@ public sealed unsafe class SlabPool : IDisposable
         return ResourceStatus.Ok;
     }
 
-    /// <summary>Takes one block off the shared list (or the fresh range, or a new slab); counts it as outstanding.</summary>
-    private ResourceStatus TakeSharedLocked(out int index, bool grow = true)
+    /// <summary>Takes one free block off the shared list (or the fresh range, or a new slab, or an exited thread's
+    /// cache) and counts it as outstanding. Its generation stays even (free).</summary>
+    private ResourceStatus TakeSharedLocked(out int index, bool grow)
     {
-        index = _freeHead;
-        if (index != EndOfList)
-        {
-            _freeHead = *(int*)BlockAddress(index);
-        }
-        else if (_bumpIndex < _totalBlocks)
-        {
-            index = _bumpIndex++;
-        }
-        else
+        if (_freeHeadBlock == null && _bumpIndex >= _totalBlocks)
         {
             ResourceStatus status = grow ? TryGrowLocked() : ResourceStatus.PoolExhausted;
-            if (status == ResourceStatus.PoolExhausted && grow && ReclaimDeadThreadCachesLocked() > 0)
+            if (status == ResourceStatus.PoolExhausted && grow && _lock != null && ReclaimDeadThreadCachesLocked() > 0)
             {
-                index = _freeHead;
-                _freeHead = *(int*)BlockAddress(index);
+                status = ResourceStatus.Ok;
             }
-            else if (status != ResourceStatus.Ok)
+
+            if (status != ResourceStatus.Ok)
             {
                 index = EndOfList;
                 return status;
             }
-            else
-            {
-                index = _bumpIndex++;
-            }
         }
 
-        if (++_outstanding > _peak)
+        byte* block = _freeHeadBlock;
+        if (block != null)
         {
-            _peak = _outstanding;
+            index = _freeHead;
+            _freeHead = *(int*)block;
+            _freeHeadBlock = *(byte**)(block + LinkPointerOffset);
+        }
+        else
+        {
+            index = _bumpIndex;
+            _generations[index] = 0;
+            Volatile.Write(ref _bumpIndex, index + 1); // publish after the generation is initialised
+            _peak = Math.Max(_peak, _outstanding + 1); // as in TryRent: only a fresh block can raise the peak
         }
 
+        _outstanding++;
         return ResourceStatus.Ok;
     }
 
@@ -526,31 +540,35 @@ public sealed unsafe class SlabPool : IDisposable
         {
             ThrowIfDisposed();
             cache ??= CreateCacheLocked();
-            if (cache != null && cache.Count < cache.Items.Length)
+            if (cache != null && cache.Count < cache.Capacity)
             {
-                cache.Items[cache.Count++] = index;
+                cache.Push(index);
                 return;
             }
 
-            PushSharedLocked(index);
+            PushShared(index);
             if (cache != null)
             {
                 // Keep half the cache so a thread that alternates rent and return stays on the fast path.
-                int keep = cache.Items.Length / 2;
+                int keep = cache.Capacity / 2;
                 while (cache.Count > keep)
                 {
-                    PushSharedLocked(cache.Items[--cache.Count]);
+                    PushShared(cache.Pop());
                 }
             }
         }
     }
 
-    private void PushSharedLocked(int index)
+    /// <summary>Pushes a free block onto the shared list. Unsynchronised pools, or under the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PushShared(int index)
     {
-        // SAFETY: the block is free (its generation was advanced to even by the caller's compare-and-swap) and is
-        // in no cache, so its first 4 bytes are ours for the link.
-        *(int*)BlockAddress(index) = _freeHead;
+        // SAFETY: the block is free (its generation is even) and in no cache, so its first 16 bytes are ours for the link.
+        byte* block = BlockAddress(index);
+        *(int*)block = _freeHead;
+        *(byte**)(block + LinkPointerOffset) = _freeHeadBlock;
         _freeHead = index;
+        _freeHeadBlock = block;
         _outstanding--;
     }
 
@@ -566,7 +584,7 @@ public sealed unsafe class SlabPool : IDisposable
                 // SAFETY: the owning thread has exited, so nothing else touches this cache any more.
                 while (cache.Count > 0)
                 {
-                    PushSharedLocked(cache.Items[--cache.Count]);
+                    PushShared(cache.Pop());
                     reclaimed++;
                 }
 
@@ -577,12 +595,15 @@ public sealed unsafe class SlabPool : IDisposable
         return reclaimed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ThreadCache? CurrentCache()
     {
         ThreadCache?[]? caches = t_caches;
         if (caches != null)
         {
-            ThreadCache? cache = caches[_tag];
+            // SAFETY: t_caches always has HandleLayout.MaxTag + 1 entries and 1 <= _tag <= HandleLayout.MaxTag.
+            Debug.Assert((uint)_tag < (uint)caches.Length, "Tag beyond the thread cache table.");
+            ThreadCache? cache = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(caches), _tag);
             if (cache != null && cache.PoolId == _poolId)
             {
                 return cache;
@@ -619,25 +640,29 @@ public sealed unsafe class SlabPool : IDisposable
     private bool TryAddSlab()
     {
         Debug.Assert(_totalBlocks < _maxCount && _slabCount < _slabs.Length, "Growth past MaxCount.");
-        int usable = Math.Min(_blocksPerSlab, _maxCount - (_slabCount << _slabShift));
-        nuint bytes = (nuint)_blocksOffset + ((nuint)usable * (nuint)_blockSize);
+        nuint bytes = SlabBytes(_slabCount);
         byte* slab = (byte*)_allocator.TryAllocate(bytes, _slabAlignment);
         if (slab == null)
         {
             return false;
         }
 
-        // Generation 0 (even: free, never issued) for every block; blocks themselves stay untouched until rented.
-        new Span<uint>(slab, _blocksPerSlab).Clear();
-        _slabs[_slabCount++] = (nint)slab;
+        // Blocks stay untouched (uncommitted, on most systems) until first rented.
+        _slabs[_slabCount] = (nint)slab;
+        int usable = UsableBlocks(_slabCount);
+        _slabCount++;
         Volatile.Write(ref _totalBlocks, _totalBlocks + usable); // publish the slab after its address is stored
         return true;
     }
 
+    private int UsableBlocks(int slab) => Math.Min(_blocksPerSlab, _maxCount - (slab << _slabShift));
+
+    private nuint SlabBytes(int slab) => (nuint)UsableBlocks(slab) * (nuint)_blockSize;
+
     private PoolStats Snapshot(int cached)
     {
         int used = _outstanding - cached;
-        long nativeBytes = 0;
+        long nativeBytes = (long)_generationBytes;
         for (int s = 0; s < _slabCount; s++)
         {
             nativeBytes += (long)SlabBytes(s);
@@ -658,13 +683,7 @@ public sealed unsafe class SlabPool : IDisposable
             NativeBytes: nativeBytes);
     }
 
-    private nuint SlabBytes(int slab)
-    {
-        int usable = Math.Min(_blocksPerSlab, _maxCount - (slab << _slabShift));
-        return (nuint)_blocksOffset + ((nuint)usable * (nuint)_blockSize);
-    }
-
-    /// <summary>Full validation for lookups: live block of this pool, or the reason it is not.</summary>
+    /// <summary>Full validation for lookups: a rented block of this pool, or the reason it is not.</summary>
     private ResourceStatus TryGetBlock(ulong raw, out byte* block)
     {
         block = null;
@@ -681,8 +700,8 @@ public sealed unsafe class SlabPool : IDisposable
         int index = HandleLayout.Index(raw);
         uint generation = HandleLayout.Generation(raw);
         if ((generation & 1) == 0
-            || (uint)index >= (uint)Volatile.Read(ref _totalBlocks)
-            || Volatile.Read(ref *GenerationAddress(index)) != generation)
+            || (uint)index >= (uint)Volatile.Read(ref _bumpIndex)
+            || Volatile.Read(ref _generations[index]) != generation)
         {
             return ResourceStatus.StaleHandle;
         }
@@ -719,15 +738,28 @@ public sealed unsafe class SlabPool : IDisposable
             return;
         }
 
+        // Also runs from the finalizer of an instance whose constructor threw, so every field may be unset:
+        // slabs and generations exist only if the allocator was assigned first.
         _disposed = true;
+        _acceptedTag = -1;
+        _poolId = 0;
         for (int s = 0; s < _slabCount; s++)
         {
             _allocator.Free((void*)_slabs[s], SlabBytes(s), _slabAlignment);
             _slabs[s] = 0;
         }
 
+        if (_generations != null)
+        {
+            _allocator.Free(_generations, _generationBytes, 64);
+            _generations = null;
+        }
+
         _slabCount = 0;
         _totalBlocks = 0;
+        _bumpIndex = 0;
+        _freeHead = EndOfList;
+        _freeHeadBlock = null;
         _caches?.Clear();
         if (_tag != 0)
         {
@@ -735,20 +767,44 @@ public sealed unsafe class SlabPool : IDisposable
         }
     }
 
-    /// <summary>One thread's stash of free blocks for one pool. Only its thread touches <see cref="Count"/> and
-    /// <see cref="Items"/>, except a reclaimer under the pool lock once that thread has exited.</summary>
+    /// <summary>One thread's stash of free blocks for one pool. Only its thread touches <see cref="Count"/> and the
+    /// items, except a reclaimer under the pool lock once that thread has exited.</summary>
     private sealed class ThreadCache
     {
         public readonly long PoolId;   // The owning pool's _poolId (not a reference: a thread must not keep a pool alive).
-        public readonly int[] Items;   // Free block indices; [0, Count) are valid.
+        public readonly int Capacity;  // 1..PoolConfig.MaxThreadCacheSize.
         public readonly Thread Thread; // The owning thread.
-        public int Count;
+        public int Count;              // Items [0, Count) are free block indices.
+        private Items _items;          // PERF: inline, so a push or pop touches only this object.
 
         public ThreadCache(long poolId, int capacity, Thread thread)
         {
+            Debug.Assert(capacity is > 0 and <= PoolConfig.MaxThreadCacheSize, "Cache capacity out of range.");
             PoolId = poolId;
-            Items = new int[capacity];
+            Capacity = capacity;
             Thread = thread;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Pop()
+        {
+            // SAFETY: callers check Count > 0, so Count - 1 is within the inline array.
+            Debug.Assert(Count > 0, "Pop from an empty cache.");
+            return Unsafe.Add(ref Unsafe.As<Items, int>(ref _items), --Count);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Push(int index)
+        {
+            // SAFETY: callers check Count < Capacity <= MaxThreadCacheSize, the inline array's length.
+            Debug.Assert(Count < Capacity, "Push to a full cache.");
+            Unsafe.Add(ref Unsafe.As<Items, int>(ref _items), Count++) = index;
+        }
+
+        [InlineArray(PoolConfig.MaxThreadCacheSize)]
+        private struct Items
+        {
+            private int _element0;
         }
     }
 }

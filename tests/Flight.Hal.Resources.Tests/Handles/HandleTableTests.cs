@@ -274,6 +274,27 @@ public class HandleTableTests
     }
 
     [Fact]
+    public void Finalizer_OfAnAbandonedTable_ReturnsItsNativeMemory()
+    {
+        var allocator = new TrackingAllocator();
+        Abandon(allocator);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HandleTable<int>(0, allocator));
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        Assert.Equal(0, allocator.LiveBytes);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void Abandon(NativeAllocator allocator)
+        {
+            var table = new HandleTable<long>(128, allocator);
+            table.Allocate(1);
+            Assert.True(allocator.LiveBytes > 0);
+        }
+    }
+
+    [Fact]
     public void UseAfterDispose_ThrowsObjectDisposed()
     {
         var table = new HandleTable<int>(4);

@@ -77,6 +77,15 @@ public class SlabPoolTests
         }
     }
 
+    [Fact]
+    public void BlockSize_IsAtLeastTheFreeListLink()
+    {
+        using var pool = new SlabPool(Config(blockSize: 1, alignment: 1));
+
+        Assert.Equal(PoolConfig.MinBlockSize, pool.BlockSize);
+        Assert.Equal(PoolConfig.MinAlignment, pool.Alignment);
+    }
+
     [Theory]
     [MemberData(nameof(Modes))]
     public void Return_SameHandleTwice_ReturnsStaleHandle(bool threadSafe)
@@ -140,7 +149,7 @@ public class SlabPoolTests
         var allocator = new TrackingAllocator();
         using var pool = new SlabPool(Config(maxCount: 10, initial: 4, blocksPerSlab: 4, threadSafe: threadSafe, threadCache: 0), allocator);
         Assert.Equal(4, pool.GetStats().TotalBlocks);
-        Assert.Equal(1, allocator.LiveAllocations);
+        Assert.Equal(2, allocator.LiveAllocations); // the generation array and the first slab
 
         // Act
         var handles = new List<ResourceHandle>();
@@ -165,7 +174,7 @@ public class SlabPoolTests
         Assert.Equal(3, full.SlabCount);
         Assert.Equal(10, full.UsedBlocks);
         Assert.Equal(0, full.FreeBlocks);
-        Assert.Equal(3, allocator.LiveAllocations);
+        Assert.Equal(4, allocator.LiveAllocations); // the generation array and three slabs
         Assert.Equal(ResourceStatus.PoolExhausted, beyond);
         Assert.Equal(10, handles.Select(h => h.Index).Distinct().Count());
     }
@@ -236,6 +245,33 @@ public class SlabPoolTests
         Assert.Equal(0, allocator.LiveBytes);
         Assert.Empty(allocator.LiveBlocks);
         Assert.True(pool.IsDisposed);
+    }
+
+    [Fact]
+    public void Finalizer_OfAnAbandonedPool_ReturnsItsNativeMemory()
+    {
+        // Arrange: a pool that is never disposed, and constructors that throw (their objects are finalized too).
+        var allocator = new TrackingAllocator();
+        Abandon(allocator);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config(maxCount: 0), allocator));
+        }
+
+        // Act: if a finalizer threw, the test process would crash here.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        // Assert
+        Assert.Equal(0, allocator.LiveBytes);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void Abandon(NativeAllocator allocator)
+        {
+            var pool = new SlabPool(Config(maxCount: 64, initial: 64), allocator);
+            pool.Rent();
+            Assert.True(allocator.LiveBytes > 0);
+        }
     }
 
     [Theory]
@@ -352,7 +388,7 @@ public class SlabPoolTests
         Assert.Equal(32 * 256, stats.CapacityBytes);
         Assert.Equal(0.5, stats.Efficiency);
         Assert.Equal(4, PoolStats.BookkeepingBytesPerBlock);
-        Assert.Equal((8 * 4) + (8 * 256), stats.NativeBytes); // generations, then blocks
+        Assert.Equal((32 * 4) + (8 * 256), stats.NativeBytes); // a generation per possible block, one slab of blocks
     }
 
     [Theory]
@@ -380,7 +416,7 @@ public class SlabPoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config(maxCount: 0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config(maxCount: 4, initial: 5)));
         Assert.Throws<ArgumentException>(() => new SlabPool(Config(blocksPerSlab: 3)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config(threadCache: 5000)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config(threadCache: PoolConfig.MaxThreadCacheSize + 1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SlabPool(Config() with { Type = (ResourceType)99 }));
     }
 
