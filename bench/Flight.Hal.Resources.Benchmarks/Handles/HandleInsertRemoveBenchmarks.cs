@@ -27,7 +27,7 @@ public class HandleInsertRemoveBenchmarks
         for (int i = 0; i < Live; i++)
         {
             _table.Allocate(i);
-            _dictionary.Add(_nextKey++, i);
+            _dictionary.Add(i, i);
         }
 
         _bareGenerations = new uint[Live + 16];
@@ -45,7 +45,8 @@ public class HandleInsertRemoveBenchmarks
     [Benchmark(Baseline = true)]
     public bool DictionaryAddRemove()
     {
-        int key = _nextKey++;
+        // Keys cycle above the live ones: a plain counter wraps after 2^32 calls and would collide with a live key.
+        int key = Live + (_nextKey++ & 0xFFFF);
         _dictionary.Add(key, key);
         return _dictionary.Remove(key);
     }

@@ -6,11 +6,11 @@ namespace Flight.Hal.Resources;
 /// <summary>A generational slot map over native memory: O(1) allocate, free and lookup by <see cref="Handle{T}"/>.</summary>
 /// <typeparam name="T">The entry type, stored inline in native memory.</typeparam>
 /// <remarks>
-/// <para><b>Memory.</b> All <see cref="Capacity"/> slots (8 bytes of generation and free-list link plus
-/// <c>sizeof(T)</c>, each) are reserved in one native block at construction through the
-/// <see cref="NativeAllocator"/>; slots are first touched when first used, so untouched capacity costs address
-/// space, not resident memory. Nothing is allocated on the GC heap after construction. The block never moves,
-/// so a <c>ref T</c> stays valid until its entry is freed or the table disposed.</para>
+/// <para><b>Memory.</b> All <see cref="Capacity"/> slots (an 8-byte key plus <c>sizeof(T)</c>, each) are reserved in
+/// one native block at construction through the <see cref="NativeAllocator"/>; slots are first touched when first
+/// used, so untouched capacity costs address space, not resident memory. Nothing is allocated on the GC heap after
+/// construction. The block never moves, so a <c>ref T</c> stays valid until its entry is freed or the table
+/// disposed.</para>
 /// <para><b>Handles.</b> Freeing an entry advances its slot's generation, so every older handle is detected as
 /// stale — always, in every build. A slot whose 32-bit generation would wrap is retired and never reused, so a
 /// stale handle can never match a later entry (no ABA); <see cref="RetiredCount"/> counts such slots. A handle
@@ -21,8 +21,8 @@ namespace Flight.Hal.Resources;
 public sealed unsafe class HandleTable<T> : IDisposable
     where T : unmanaged
 {
-    /// <summary>Largest capacity: the number of slot indices a handle can address (4,194,304).</summary>
-    public const int MaxCapacity = HandleLayout.MaxSlots;
+    /// <summary>Largest capacity (4,194,303): every slot index and the free-list end marker must fit a handle's index field.</summary>
+    public const int MaxCapacity = HandleLayout.MaxSlots - 1;
 
     private const nuint SlotsAlignment = 64; // One cache line: slot 0 starts a line.
 
@@ -30,10 +30,10 @@ public sealed unsafe class HandleTable<T> : IDisposable
     private readonly nuint _byteCount;    // Size of the _slots block, computed checked in the constructor.
     private readonly NativeAllocator _allocator;
     private readonly int _capacity;       // 1..MaxCapacity.
-    private readonly int _tag;            // 1..HandleLayout.MaxTag; 0 once disposed (returned to HandleTagAllocator).
-    private int _highWater;               // Slots [0, _highWater) have been used at least once; the rest are fresh.
-    private int _freeHead = -1;           // LIFO free list through Slot.NextFree; -1 when empty.
-    private int _count;                   // Live entries: slots below _highWater with an odd generation.
+    private readonly int _tag;            // 1..HandleLayout.MaxTag.
+    private int _highWater;               // Slots [0, _highWater) have been used at least once; 0 once disposed.
+    private int _freeHead = -1;           // LIFO free list through the slots' keys; -1 when empty.
+    private int _count;                   // Live entries.
     private int _retiredCount;            // Slots whose generation wrapped; never on the free list again.
 
     /// <summary>Creates a table that can hold up to <paramref name="capacity"/> live entries.</summary>
@@ -77,6 +77,9 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <summary>Native bytes the table holds (all slots, reserved at construction); 0 once disposed.</summary>
     public long NativeBytes => _slots == null ? 0 : (long)_byteCount;
 
+    /// <summary>Bytes each slot takes: the 8-byte key plus the entry (with <typeparamref name="T"/>'s padding).</summary>
+    public static int BytesPerSlot => sizeof(Slot);
+
     /// <summary>Allocates an entry initialised to <see langword="default"/>.</summary>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the new entry's handle; otherwise <see langword="default"/>.</param>
     /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.CapacityExceeded"/>.</returns>
@@ -100,21 +103,20 @@ public sealed unsafe class HandleTable<T> : IDisposable
         }
 
         int index = _freeHead;
-        Slot* slot;
+        uint generation;
         if (index >= 0)
         {
-            // SAFETY: the free list only ever holds indices below _highWater <= _capacity.
+            // SAFETY: the free list only holds indices below _highWater <= _capacity.
             Debug.Assert(index < _highWater, "Free list index beyond the high-water mark.");
-            slot = slots + index;
-            Debug.Assert((slot->Generation & 1) == 0, "A slot on the free list must have an even (free) generation.");
-            _freeHead = slot->NextFree;
+            ulong key = slots[index].Key;
+            Debug.Assert(HandleLayout.Tag(key) == 0, "A slot on the free list must hold a free key.");
+            _freeHead = HandleLayout.Index(key) - 1;
+            generation = HandleLayout.Generation(key) + 1; // even (free) -> odd (live); MaxValue is odd and retires, so no wrap
         }
         else if (_highWater < _capacity)
         {
-            index = _highWater++;
-            // SAFETY: index < _capacity, the number of slots allocated. A fresh slot has never been written.
-            slot = slots + index;
-            slot->Generation = 0;
+            index = _highWater++; // SAFETY: index < _capacity, the number of slots allocated.
+            generation = 1;
         }
         else
         {
@@ -122,12 +124,12 @@ public sealed unsafe class HandleTable<T> : IDisposable
             return ResourceStatus.CapacityExceeded;
         }
 
-        uint generation = slot->Generation + 1; // even (free) -> odd (live); never wraps: MaxValue is odd and retires.
-        slot->Generation = generation;
-        slot->NextFree = -1;
+        ulong raw = HandleLayout.Pack(_tag, index, generation);
+        Slot* slot = slots + index;
+        slot->Key = raw;
         slot->Value = value;
         _count++;
-        handle = new Handle<T>(HandleLayout.Pack(_tag, index, generation));
+        handle = new Handle<T>(raw);
         return ResourceStatus.Ok;
     }
 
@@ -157,27 +159,27 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <remarks>O(1); allocates no managed memory.</remarks>
     public ResourceStatus Free(Handle<T> handle)
     {
-        Slot* slot = FindSlot(handle.RawValue, out ResourceStatus status);
-        if (slot == null)
+        ulong raw = handle.RawValue;
+        int index = HandleLayout.Index(raw);
+        if ((uint)index >= (uint)_highWater || _slots[index].Key != raw || !IsLive(raw))
         {
-            return status;
+            return Mismatch(raw);
         }
 
-        uint generation = slot->Generation;
-        Debug.Assert((generation & 1) == 1, "FindSlot returns live slots only.");
+        // SAFETY: index < _highWater <= _capacity and the key matched, so the slot is live and ours.
+        Slot* slot = _slots + index;
+        uint generation = HandleLayout.Generation(raw);
         _count--;
         if (generation == uint.MaxValue)
         {
             // The next generation would wrap to 0 and, two frees later, reissue 1: an old handle could then match.
-            // Retire the slot instead. 0 is even (not live) and no issued handle has generation 0.
-            slot->Generation = 0;
+            // Retire the slot instead: key 0 has tag 0, so no handle ever matches it, and it is off the free list.
+            slot->Key = 0;
             _retiredCount++;
             return ResourceStatus.Ok;
         }
 
-        slot->Generation = generation + 1; // odd (live) -> even (free)
-        int index = (int)(slot - _slots);
-        slot->NextFree = _freeHead;
+        slot->Key = FreeKey(generation + 1, _freeHead); // odd (live) -> even (free)
         _freeHead = index;
         return ResourceStatus.Ok;
     }
@@ -188,19 +190,14 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     public bool Contains(Handle<T> handle)
     {
-        Slot* slots = _slots;
-        if (slots == null)
+        if (_slots == null)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        uint generation = HandleLayout.Generation(raw);
-        return HandleLayout.Tag(raw) == _tag
-            && (uint)index < (uint)_highWater
-            && (generation & 1) == 1
-            && slots[index].Generation == generation;
+        return (uint)index < (uint)_highWater && _slots[index].Key == raw && IsLive(raw);
     }
 
     /// <summary>Returns a reference to the entry, or a null reference if the handle is null or stale.</summary>
@@ -209,30 +206,28 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>.</returns>
     /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another table.</exception>
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
-    /// <remarks>O(1): one bounds check and one generation compare; allocates nothing. The fastest checked lookup.</remarks>
+    /// <remarks>O(1): one bounds check and one 64-bit compare of the handle against the key its slot was issued
+    /// with (issuer, slot and generation at once); allocates nothing. The fastest checked lookup.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref T GetValueRefOrNullRef(Handle<T> handle)
     {
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        uint generation = HandleLayout.Generation(raw);
-        Slot* slots = _slots;
-        if (HandleLayout.Tag(raw) != _tag || slots == null)
-        {
-            return ref LookupMismatch(raw);
-        }
 
-        // SAFETY: index < _highWater <= _capacity, the slot count of the live block _slots.
+        // SAFETY: index < _highWater <= _capacity, the slot count of the live block _slots (a disposed table has
+        // _highWater 0). A live slot's key is the exact handle it was issued with; free and retired keys have tag 0,
+        // which no issued handle has (the IsLive test turns away a forged tag-0 value), so a match means live, ours,
+        // and this generation.
         if ((uint)index < (uint)_highWater)
         {
-            Slot* slot = slots + index;
-            if (slot->Generation == generation && (generation & 1) == 1)
+            Slot* slot = _slots + index;
+            if (slot->Key == raw && IsLive(raw))
             {
                 return ref slot->Value;
             }
         }
 
-        return ref Unsafe.NullRef<T>();
+        return ref LookupMismatch(raw);
     }
 
     /// <summary>Returns a reference to a live entry.</summary>
@@ -261,9 +256,15 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     public ResourceStatus TryGet(Handle<T> handle, out T value)
     {
-        Slot* slot = FindSlot(handle.RawValue, out ResourceStatus status);
-        value = slot == null ? default : slot->Value;
-        return status;
+        ref T entry = ref GetValueRefOrNullRef(handle);
+        if (Unsafe.IsNullRef(ref entry))
+        {
+            value = default;
+            return handle.IsNull ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+        }
+
+        value = entry;
+        return ResourceStatus.Ok;
     }
 
     /// <summary>Frees every live entry; every handle issued so far becomes stale.</summary>
@@ -279,10 +280,10 @@ public sealed unsafe class HandleTable<T> : IDisposable
 
         for (int index = _highWater - 1; index >= 0; index--)
         {
-            uint generation = slots[index].Generation;
-            if ((generation & 1) == 1)
+            ulong key = slots[index].Key;
+            if (IsLive(key))
             {
-                Free(new Handle<T>(HandleLayout.Pack(_tag, index, generation)));
+                Free(new Handle<T>(key));
             }
         }
 
@@ -312,6 +313,34 @@ public sealed unsafe class HandleTable<T> : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be
+    /// reached without four billion frees; the entry's old handles become stale.</summary>
+    internal Handle<T> SetGenerationForTesting(Handle<T> handle, uint generation)
+    {
+        Debug.Assert((generation & 1) == 1, "Live generations are odd.");
+        if (!Contains(handle))
+        {
+            ThrowHelper.ThrowResourceException(ResourceStatus.StaleHandle);
+        }
+
+        ulong raw = HandleLayout.Pack(_tag, handle.Index, generation);
+        _slots[handle.Index].Key = raw;
+        return new Handle<T>(raw);
+    }
+
+    /// <summary>A live slot's key is its issued handle: tag bits non-zero. Free and retired keys have tag 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsLive(ulong key) => (key & HandleLayout.TagMask) != 0;
+
+    /// <summary>The key of a free slot: its (even) generation, and the next free index plus one where a handle keeps
+    /// its index, with tag 0 so no issued handle can equal it.</summary>
+    private static ulong FreeKey(uint evenGeneration, int nextFree)
+    {
+        Debug.Assert((evenGeneration & 1) == 0, "Free generations are even.");
+        Debug.Assert(nextFree + 1 < HandleLayout.MaxSlots, "Next-free link out of range.");
+        return ((ulong)evenGeneration << 32) | ((uint)(nextFree + 1) << HandleLayout.TagBits);
+    }
+
     private void Release()
     {
         Slot* slots = _slots;
@@ -321,38 +350,24 @@ public sealed unsafe class HandleTable<T> : IDisposable
         }
 
         _slots = null;
+        _highWater = 0; // every index is now out of range, so the fast paths fall to the disposed checks
+        _freeHead = -1;
         _allocator.Free(slots, _byteCount, SlotsAlignment);
         HandleTagAllocator.Return(_tag);
     }
 
-    /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be
-    /// reached without four billion frees; the entry's old handles become stale.</summary>
-    internal Handle<T> SetGenerationForTesting(Handle<T> handle, uint generation)
+    /// <summary>Why a handle did not match its slot (or had none): disposed, null, foreign, or stale.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ResourceStatus Mismatch(ulong raw)
     {
-        Debug.Assert((generation & 1) == 1, "Live generations are odd.");
-        Slot* slot = FindSlot(handle.RawValue, out ResourceStatus status);
-        if (slot == null)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
-        slot->Generation = generation;
-        return new Handle<T>(HandleLayout.Pack(_tag, handle.Index, generation));
-    }
-
-    /// <summary>Validates a handle fully and returns its live slot, or null with the reason.</summary>
-    private Slot* FindSlot(ulong raw, out ResourceStatus status)
-    {
-        Slot* slots = _slots;
-        if (slots == null)
+        if (_slots == null)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
         if (raw == 0)
         {
-            status = ResourceStatus.InvalidHandle;
-            return null;
+            return ResourceStatus.InvalidHandle;
         }
 
         if (HandleLayout.Tag(raw) != _tag)
@@ -360,32 +375,14 @@ public sealed unsafe class HandleTable<T> : IDisposable
             ThrowHelper.ThrowForeignHandle("handle");
         }
 
-        int index = HandleLayout.Index(raw);
-        uint generation = HandleLayout.Generation(raw);
-        if ((uint)index >= (uint)_highWater || (generation & 1) == 0 || slots[index].Generation != generation)
-        {
-            status = ResourceStatus.StaleHandle;
-            return null;
-        }
-
-        status = ResourceStatus.Ok;
-        return slots + index;
+        return ResourceStatus.StaleHandle;
     }
 
-    /// <summary>The slow path of <see cref="GetValueRefOrNullRef"/>: disposed, null or foreign.</summary>
+    /// <summary>The slow path of <see cref="GetValueRefOrNullRef"/>: throws for disposed or foreign, else a null reference.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref T LookupMismatch(ulong raw)
     {
-        if (_slots == null)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        if (raw != 0)
-        {
-            ThrowHelper.ThrowForeignHandle("handle");
-        }
-
+        Mismatch(raw);
         return ref Unsafe.NullRef<T>();
     }
 
@@ -425,9 +422,9 @@ public sealed unsafe class HandleTable<T> : IDisposable
             get
             {
                 // SAFETY: MoveNext only stops on an index below _highWater of a table that was live then.
-                Slot* slot = _table._slots + _index;
                 Debug.Assert(_table._slots != null, "Table disposed during enumeration.");
-                return new Entry(new Handle<T>(HandleLayout.Pack(_table._tag, _index, slot->Generation)), ref slot->Value);
+                Slot* slot = _table._slots + _index;
+                return new Entry(new Handle<T>(slot->Key), ref slot->Value);
             }
         }
 
@@ -445,7 +442,7 @@ public sealed unsafe class HandleTable<T> : IDisposable
             int highWater = _table._highWater;
             while (++_index < highWater)
             {
-                if ((slots[_index].Generation & 1) == 1)
+                if (IsLive(slots[_index].Key))
                 {
                     return true;
                 }
@@ -458,8 +455,7 @@ public sealed unsafe class HandleTable<T> : IDisposable
 
     private struct Slot
     {
-        public uint Generation; // Odd: live. Even: free (or fresh at 0). 0 after retirement, and then off the free list.
-        public int NextFree;    // Next free slot index, -1 at the end of the list; -1 while live.
+        public ulong Key; // Live: the handle issued for this slot. Free: FreeKey(generation, next). Retired: 0.
         public T Value;
     }
 }

@@ -155,6 +155,7 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory (a thread-safe pool allocates one small cache per thread on first use).
     /// The block's contents are unspecified.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ResourceStatus TryRent(out ResourceHandle handle)
     {
         int index;
@@ -253,6 +254,7 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another pool or table.</exception>
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ResourceStatus Return(ResourceHandle handle)
     {
         ulong raw = handle.RawValue;

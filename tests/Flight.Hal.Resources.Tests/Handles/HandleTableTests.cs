@@ -161,6 +161,42 @@ public class HandleTableTests
     }
 
     [Fact]
+    public void NullHandle_WhenSlotZeroIsRetired_IsStillInvalid()
+    {
+        // Arrange: retire slot 0, whose key then reads 0 — the null handle's bits.
+        using var table = new HandleTable<long>(capacity: 2);
+        table.Free(table.SetGenerationForTesting(table.Allocate(1), uint.MaxValue));
+        Assert.Equal(1, table.RetiredCount);
+
+        // Act + Assert
+        Assert.Equal(ResourceStatus.InvalidHandle, table.Free(default));
+        Assert.False(table.Contains(default));
+        Assert.True(Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(default)));
+        Assert.Equal(0, table.Count);
+        Assert.Equal(1, table.RetiredCount);
+    }
+
+    [Fact]
+    public void ForgedValue_EqualToAFreeSlotsKey_IsRejected_AndTheFreeListSurvives()
+    {
+        // Arrange: slot 0 is free; its key is (generation 2, next free -1 + 1 = 0, tag 0).
+        using var table = new HandleTable<long>(capacity: 2);
+        table.Free(table.Allocate(1));
+        Handle<long> forged = Handle<long>.FromRawValue(2UL << 32);
+
+        // Act + Assert
+        Assert.Throws<ArgumentException>(() => table.Free(forged));
+        Assert.Throws<ArgumentException>(() => table.GetValueRefOrNullRef(forged));
+        Assert.False(table.Contains(forged));
+        Assert.Equal(0, table.Count);
+        Handle<long> a = table.Allocate(10);
+        Handle<long> b = table.Allocate(20);
+        Assert.Equal(ResourceStatus.CapacityExceeded, table.TryAllocate(out _));
+        Assert.Equal(10, table.Get(a));
+        Assert.Equal(20, table.Get(b));
+    }
+
+    [Fact]
     public void Enumerator_VisitsExactlyTheLiveEntries()
     {
         // Arrange

@@ -1,0 +1,75 @@
+namespace Flight.Hal.Resources.Tests;
+
+/// <summary>The README's code, compiled and run: if an example stops compiling or behaving as the README says, this fails.</summary>
+public class ReadmeExamplesTests
+{
+    private struct Transform
+    {
+        public float X;
+    }
+
+    [Fact]
+    public void GenerationalSlotMap_Example()
+    {
+        using var table = new HandleTable<Transform>(capacity: 1024);
+
+        Handle<Transform> player = table.Allocate(new Transform { X = 1 });
+        table.Get(player).X += 2;
+        Assert.Equal(3f, table.Get(player).X);
+
+        Assert.Equal(ResourceStatus.Ok, table.Free(player));
+        ResourceStatus again = table.Free(player);
+        bool alive = table.Contains(player);
+        Assert.Equal(ResourceStatus.StaleHandle, again);
+        Assert.False(alive);
+
+        table.Allocate(new Transform { X = 5 });
+        foreach (HandleTable<Transform>.Entry entry in table)
+        {
+            entry.Value.X = 0;
+        }
+
+        foreach (HandleTable<Transform>.Entry entry in table)
+        {
+            Assert.Equal(0f, entry.Value.X);
+        }
+    }
+
+    [Fact]
+    public void FixedSizeBlocks_Example()
+    {
+        using var pool = new SlabPool(new PoolConfig
+        {
+            BlockSize = 4096,
+            Alignment = 64,
+            InitialCount = 16,
+            MaxCount = 256,
+            ThreadSafe = true,
+        });
+
+        Assert.Equal(ResourceStatus.Ok, pool.TryRent(out ResourceHandle block));
+        Span<byte> bytes = pool.GetSpan(block);
+        bytes.Clear();
+        Assert.Equal(4096, bytes.Length);
+        Assert.Equal(ResourceStatus.Ok, pool.TryResolve(block, out nint address));
+        Assert.Equal(0, address % 64);
+        Assert.Equal(ResourceStatus.Ok, pool.Return(block));
+        Assert.Equal(ResourceStatus.StaleHandle, pool.Return(block));
+    }
+
+    [Fact]
+    public void PoolsRoutedByTypeAndSize_Example()
+    {
+        using var pools = new PoolManager(
+        [
+            new PoolConfig { Type = ResourceType.Memory, BlockSize = 64, MaxCount = 1024 },
+            new PoolConfig { Type = ResourceType.Memory, BlockSize = 4096, MaxCount = 64 },
+        ]);
+
+        Assert.Equal(ResourceStatus.Ok, pools.TryRent(ResourceType.Memory, size: 100, alignment: 16, out ResourceHandle handle));
+        PoolStats stats = pools.GetPoolStats(ResourceType.Memory, 4096);
+        Assert.Equal(1, stats.UsedBlocks);
+        Assert.Equal(ResourceStatus.Ok, pools.Return(handle));
+        Assert.Equal(0, pools.GetPoolStats(ResourceType.Memory, 4096).UsedBlocks);
+    }
+}
