@@ -6,4 +6,6 @@ public static class Categories
     public const string Handles = "Handles";
     public const string Pools = "Pools";
     public const string Contention = "Contention";
+    public const string Arena = "Arena";
+    public const string Budgets = "Budgets";
 }

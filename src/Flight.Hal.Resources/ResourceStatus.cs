@@ -41,6 +41,13 @@ public enum ResourceStatus
     /// <summary>The handle is <see langword="default"/> (null): it was never issued. Nothing was touched.</summary>
     InvalidHandle = 10,
 
+    /// <summary>The memory region has fewer free bytes than the request needs.</summary>
+    RegionExhausted = 11,
+
+    /// <summary>The memory region has enough free bytes, but no single free block is big enough: they are split into
+    /// pieces by live allocations (as on the real hardware).</summary>
+    Fragmented = 12,
+
     /// <summary>C ABI only: an argument the managed API would reject with an exception.</summary>
     InvalidArgument = 254,
 

@@ -14,6 +14,8 @@ public class ResourceStatusTests
     [InlineData(ResourceStatus.Deadlock, 8)]
     [InlineData(ResourceStatus.CapacityExceeded, 9)]
     [InlineData(ResourceStatus.InvalidHandle, 10)]
+    [InlineData(ResourceStatus.RegionExhausted, 11)]
+    [InlineData(ResourceStatus.Fragmented, 12)]
     [InlineData(ResourceStatus.InvalidArgument, 254)]
     [InlineData(ResourceStatus.InternalError, 255)]
     public void Value_IsPinnedForTheCAbi(ResourceStatus status, int expected)
@@ -26,6 +28,8 @@ public class ResourceStatusTests
     [InlineData(ResourceStatus.BudgetExceeded, ResourceErrorCategory.Resource)]
     [InlineData(ResourceStatus.PoolExhausted, ResourceErrorCategory.Resource)]
     [InlineData(ResourceStatus.OutOfMemory, ResourceErrorCategory.Memory)]
+    [InlineData(ResourceStatus.Fragmented, ResourceErrorCategory.Memory)]
+    [InlineData(ResourceStatus.RegionExhausted, ResourceErrorCategory.Memory)]
     [InlineData(ResourceStatus.StaleHandle, ResourceErrorCategory.Validation)]
     [InlineData(ResourceStatus.InvalidHandle, ResourceErrorCategory.Validation)]
     [InlineData(ResourceStatus.SharingFailure, ResourceErrorCategory.Sharing)]

@@ -1,0 +1,365 @@
+using System.Diagnostics;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>Exact, lock-free byte accounting per <see cref="ResourceType"/> against its <see cref="ResourceBudget"/>,
+/// with pressure and reclamation callbacks.</summary>
+/// <remarks>
+/// <para><b>Accounting.</b> <see cref="TryReserve"/> and <see cref="Release"/> update each type's usage with a
+/// compare-and-swap: no lock, no allocation. At every quiescent point a type's <see cref="ResourceStats.CurrentBytes"/>
+/// equals what was reserved and not released.</para>
+/// <para><b>Pressure.</b> After every change of usage the type's level (<see cref="ResourceBudget.PressureAt"/>) is
+/// re-evaluated; when it differs from the last published level, the thread that publishes the new level calls every
+/// pressure callback once, outside every lock, with a statistics snapshot. Levels that come and go between two
+/// evaluations are not reported.</para>
+/// <para><b>Reclamation.</b> Before a reservation is refused on budget, the type's reclamation callbacks are asked, in
+/// registration order, for the bytes still missing; they release what they can through <see cref="Release"/> and the
+/// reservation is retried after each.</para>
+/// <para><b>Faults.</b> A callback that throws is caught and reported through <see cref="CallbackFaulted"/>; accounting
+/// stays exact and the operation continues.</para>
+/// <para>This class is thread-safe. All members may be used by multiple threads concurrently, including from callbacks.</para>
+/// </remarks>
+public sealed class ResourceBudgetManager
+{
+    private const int TypeCount = (int)ResourceType.Custom + 1;
+
+    private readonly Account[] _accounts = new Account[TypeCount];
+    private readonly object _registrationLock = new();           // Serialises callback registration only.
+    private PressureCallback[] _pressureCallbacks = [];          // Copy-on-write.
+    private readonly ReclamationCallback[][] _reclaimers = new ReclamationCallback[TypeCount][]; // Copy-on-write per type.
+    private long _callbackFaults;
+
+    /// <summary>Creates a manager; types not in <paramref name="budgets"/> get <see cref="ResourceBudget.Unlimited"/>.</summary>
+    /// <param name="budgets">Budgets per type, or null.</param>
+    public ResourceBudgetManager(IReadOnlyDictionary<ResourceType, ResourceBudget>? budgets = null)
+    {
+        for (int i = 0; i < TypeCount; i++)
+        {
+            ResourceBudget? budget = null;
+            budgets?.TryGetValue((ResourceType)i, out budget);
+            _accounts[i] = new Account(budget ?? ResourceBudget.Unlimited);
+            _reclaimers[i] = [];
+        }
+    }
+
+    /// <summary>Raised (on the thread that ran the callback) when a pressure or reclamation callback throws.</summary>
+    /// <remarks>An exception thrown by a handler of this event is swallowed.</remarks>
+    public event EventHandler<CallbackFaultEventArgs>? CallbackFaulted;
+
+    /// <summary>Callback exceptions caught since creation.</summary>
+    public long CallbackFaults => Volatile.Read(ref _callbackFaults);
+
+    /// <summary>The budget in force for <paramref name="type"/>.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The budget.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public ResourceBudget GetBudget(ResourceType type) => AccountOf(type).Budget;
+
+    /// <summary>Replaces <paramref name="type"/>'s budget; usage is kept, and pressure re-evaluated against the new budget.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="budget">The new budget. Usage above it is allowed to drain; new ordinary requests are refused until it does.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="budget"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public void SetBudget(ResourceType type, ResourceBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        Account account = AccountOf(type);
+        account.Budget = budget;
+        PublishPressure(type, account, Volatile.Read(ref account.Current));
+    }
+
+    /// <summary>Reserves <paramref name="bytes"/> of <paramref name="type"/>'s budget.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="bytes">Bytes to reserve, at least 1.</param>
+    /// <param name="mode">How far the reservation may go.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, or <see cref="ResourceStatus.BudgetExceeded"/> when the bytes do not fit
+    /// even after the reclamation callbacks ran (never in <see cref="BudgetMode.AllowOverrun"/>).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown or <paramref name="bytes"/> is not positive.</exception>
+    /// <remarks>No lock and no allocation unless a callback runs.</remarks>
+    public ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary)
+    {
+        Account account = AccountOf(type);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        if (TryAdd(type, account, bytes, mode))
+        {
+            return ResourceStatus.Ok;
+        }
+
+        ReclamationCallback[] reclaimers = Volatile.Read(ref _reclaimers[(int)type]);
+        foreach (ReclamationCallback reclaimer in reclaimers)
+        {
+            long missing = Volatile.Read(ref account.Current) + bytes - Limit(account.Budget, mode);
+            if (missing <= 0 && TryAdd(type, account, bytes, mode))
+            {
+                return ResourceStatus.Ok;
+            }
+
+            long freed;
+            try
+            {
+                freed = Math.Max(0, reclaimer(type, Math.Max(missing, 1)));
+            }
+            catch (Exception exception)
+            {
+                ReportFault(type, isReclamation: true, exception);
+                freed = 0;
+            }
+
+            Interlocked.Increment(ref account.Reclamations);
+            Interlocked.Add(ref account.ReclaimedBytes, freed);
+            if (TryAdd(type, account, bytes, mode))
+            {
+                return ResourceStatus.Ok;
+            }
+        }
+
+        Interlocked.Increment(ref account.Failures);
+        return ResourceStatus.BudgetExceeded;
+    }
+
+    /// <summary>Returns <paramref name="bytes"/> to <paramref name="type"/>'s budget.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="bytes">Bytes reserved earlier, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown or <paramref name="bytes"/> is not positive.</exception>
+    /// <exception cref="InvalidOperationException">More bytes would be released than are reserved (an accounting bug in
+    /// the caller); nothing is changed.</exception>
+    /// <remarks>No lock and no allocation unless a pressure callback runs.</remarks>
+    public void Release(ResourceType type, long bytes)
+    {
+        Account account = AccountOf(type);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        long current = Volatile.Read(ref account.Current);
+        while (true)
+        {
+            if (bytes > current)
+            {
+                ThrowHelper.ThrowInvalidOperation($"Releasing {bytes} bytes of {type}, but only {current} are reserved.");
+            }
+
+            long seen = Interlocked.CompareExchange(ref account.Current, current - bytes, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        Interlocked.Increment(ref account.Releases);
+        PublishPressure(type, account, current - bytes);
+    }
+
+    /// <summary>The pressure level last published for <paramref name="type"/>.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The level.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public ResourcePressure GetPressure(ResourceType type) => (ResourcePressure)Volatile.Read(ref AccountOf(type).Level);
+
+    /// <summary>Takes a snapshot of <paramref name="type"/>'s accounting.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The statistics.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public ResourceStats GetStats(ResourceType type)
+    {
+        Account a = AccountOf(type);
+        return new ResourceStats(
+            type,
+            a.Budget,
+            Volatile.Read(ref a.Current),
+            Volatile.Read(ref a.Peak),
+            Volatile.Read(ref a.Acquisitions),
+            Volatile.Read(ref a.Releases),
+            Volatile.Read(ref a.Failures),
+            Volatile.Read(ref a.ReserveAcquisitions),
+            Volatile.Read(ref a.Overruns),
+            Volatile.Read(ref a.Reclamations),
+            Volatile.Read(ref a.ReclaimedBytes),
+            (ResourcePressure)Volatile.Read(ref a.Level));
+    }
+
+    /// <summary>Registers a callback for every pressure level change of every type.</summary>
+    /// <param name="callback">The callback.</param>
+    /// <returns>Dispose it to unregister (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    public IDisposable RegisterPressureCallback(PressureCallback callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        lock (_registrationLock)
+        {
+            _pressureCallbacks = [.. _pressureCallbacks, callback];
+        }
+
+        return new Registration(() =>
+        {
+            lock (_registrationLock)
+            {
+                _pressureCallbacks = Without(_pressureCallbacks, callback);
+            }
+        });
+    }
+
+    /// <summary>Registers a callback asked to free <paramref name="type"/> memory before a request is refused on budget.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="callback">The callback.</param>
+    /// <returns>Dispose it to unregister (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public IDisposable RegisterReclamationCallback(ResourceType type, ReclamationCallback callback)
+    {
+        AccountOf(type);
+        ArgumentNullException.ThrowIfNull(callback);
+        lock (_registrationLock)
+        {
+            _reclaimers[(int)type] = [.. _reclaimers[(int)type], callback];
+        }
+
+        return new Registration(() =>
+        {
+            lock (_registrationLock)
+            {
+                _reclaimers[(int)type] = Without(_reclaimers[(int)type], callback);
+            }
+        });
+    }
+
+    private static long Limit(ResourceBudget budget, BudgetMode mode) => mode switch
+    {
+        BudgetMode.Ordinary => budget.OrdinaryLimit,
+        BudgetMode.UseReserve => budget.MaxBytes,
+        _ => long.MaxValue,
+    };
+
+    private static T[] Without<T>(T[] items, T item)
+        where T : class
+    {
+        int index = Array.IndexOf(items, item);
+        return index < 0 ? items : [.. items[..index], .. items[(index + 1)..]];
+    }
+
+    private Account AccountOf(ResourceType type)
+    {
+        if ((uint)type >= TypeCount)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(type), type, "Unknown resource type.");
+        }
+
+        return _accounts[(int)type];
+    }
+
+    /// <summary>Adds the bytes if they fit under the mode's limit; counts and publishes on success.</summary>
+    private bool TryAdd(ResourceType type, Account account, long bytes, BudgetMode mode)
+    {
+        ResourceBudget budget = account.Budget;
+        long limit = Limit(budget, mode);
+        long current = Volatile.Read(ref account.Current);
+        long next;
+        while (true)
+        {
+            next = current + bytes;
+            if (next > limit || next < current)
+            {
+                return false; // over the limit, or the sum overflowed
+            }
+
+            long seen = Interlocked.CompareExchange(ref account.Current, next, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        Interlocked.Increment(ref account.Acquisitions);
+        if (next > budget.OrdinaryLimit)
+        {
+            Interlocked.Increment(ref account.ReserveAcquisitions);
+            if (next > budget.MaxBytes)
+            {
+                Interlocked.Increment(ref account.Overruns);
+            }
+        }
+
+        long peak = Volatile.Read(ref account.Peak);
+        while (next > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref account.Peak, next, peak);
+            if (seen == peak)
+            {
+                break;
+            }
+
+            peak = seen;
+        }
+
+        PublishPressure(type, account, next);
+        return true;
+    }
+
+    /// <summary>Re-evaluates the level at <paramref name="usage"/>; the thread that publishes a new level fires the callbacks.</summary>
+    private void PublishPressure(ResourceType type, Account account, long usage)
+    {
+        int level = (int)account.Budget.PressureAt(usage);
+        int previous = Volatile.Read(ref account.Level);
+        if (level == previous || Interlocked.CompareExchange(ref account.Level, level, previous) != previous)
+        {
+            return; // unchanged, or another thread published a level first (and fires for it)
+        }
+
+        PressureCallback[] callbacks = Volatile.Read(ref _pressureCallbacks);
+        if (callbacks.Length == 0)
+        {
+            return;
+        }
+
+        var change = new PressureChange(type, (ResourcePressure)previous, (ResourcePressure)level, GetStats(type));
+        foreach (PressureCallback callback in callbacks)
+        {
+            try
+            {
+                callback(in change);
+            }
+            catch (Exception exception)
+            {
+                ReportFault(type, isReclamation: false, exception);
+            }
+        }
+    }
+
+    private void ReportFault(ResourceType type, bool isReclamation, Exception exception)
+    {
+        Interlocked.Increment(ref _callbackFaults);
+        try
+        {
+            CallbackFaulted?.Invoke(this, new CallbackFaultEventArgs(type, isReclamation, exception));
+        }
+        catch (Exception handlerException)
+        {
+            // A fault handler that throws must not break the allocation either.
+            Debug.WriteLine($"CallbackFaulted handler threw: {handlerException.Message}");
+        }
+    }
+
+    /// <summary>One type's counters. Fields are updated with Interlocked operations only.</summary>
+    private sealed class Account(ResourceBudget budget)
+    {
+        public volatile ResourceBudget Budget = budget;
+        public long Current;
+        public long Peak;
+        public long Acquisitions;
+        public long Releases;
+        public long Failures;
+        public long ReserveAcquisitions;
+        public long Overruns;
+        public long Reclamations;
+        public long ReclaimedBytes;
+        public int Level; // (int)ResourcePressure last published
+    }
+
+    private sealed class Registration(Action unregister) : IDisposable
+    {
+        private Action? _unregister = unregister;
+
+        public void Dispose() => Interlocked.Exchange(ref _unregister, null)?.Invoke();
+    }
+}
