@@ -72,4 +72,40 @@ public class ReadmeExamplesTests
         Assert.Equal(ResourceStatus.Ok, pools.Return(handle));
         Assert.Equal(0, pools.GetPoolStats(ResourceType.Memory, 4096).UsedBlocks);
     }
+
+    [Fact]
+    public void FixedRegion_Example()
+    {
+        PlatformProfile dc = PlatformProfile.Get("dreamcast");
+        using var vram = new Arena(dc.FindRegion(RegionKind.Video)!.ToArenaConfig());
+
+        ResourceStatus status = vram.TryAllocate(512 * 512 * 2, alignment: 0, out ResourceHandle texture);
+        Assert.Equal(ResourceStatus.Ok, status);
+        vram.TryResolve(texture, out nint address, out long size);
+        Assert.Equal(512 * 512 * 2, size);
+        Assert.Equal(0, address % 32);
+        ArenaStats stats = vram.GetStats();
+        Assert.Equal(8 * 1024 * 1024 - size, stats.FreeBytes);
+        Assert.Equal(ResourceStatus.Ok, vram.Free(texture));
+    }
+
+    [Fact]
+    public void BudgetsAndPressure_Example()
+    {
+        var budgets = new ResourceBudgetManager(PlatformProfile.Dreamcast.Budgets);
+        var lines = new List<string>();
+
+        using IDisposable onPressure = budgets.RegisterPressureCallback((in PressureChange change) =>
+            lines.Add($"{change.Type}: {change.Previous} -> {change.Current} at {change.Stats.CurrentBytes} bytes"));
+        using IDisposable onShortage = budgets.RegisterReclamationCallback(ResourceType.Memory,
+            (type, requestedBytes) => 0);
+
+        Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(ResourceType.Memory, 4096));
+        Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(ResourceType.Memory, 4096, BudgetMode.UseReserve));
+        budgets.Release(ResourceType.Memory, 8192);
+        Assert.Equal(0, budgets.GetStats(ResourceType.Memory).CurrentBytes);
+        Assert.Empty(lines); // 8 KiB of 9.6 MiB never leaves None
+        Assert.Equal(ResourceStatus.BudgetExceeded, budgets.TryReserve(ResourceType.Memory, 9 * 1024 * 1024));
+        Assert.Equal(1, budgets.GetStats(ResourceType.Memory).Reclamations);
+    }
 }
