@@ -113,6 +113,33 @@ public class PlatformProfileTests
     }
 
     [Fact]
+    public void EveryArenaRegion_OfEveryProfile_HonoursItsAlignmentGranularityAndReservedStart()
+    {
+        foreach (string name in PlatformProfile.KnownNames)
+        {
+            foreach (MemoryRegion region in PlatformProfile.Get(name).Regions.Where(r => r.Backing == RegionBacking.Arena))
+            {
+                using var arena = new Arena(region.ToArenaConfig());
+                var addresses = new List<nint>();
+                foreach (int size in new[] { 1, 3, 31, 33, 100, 1000, 4097 })
+                {
+                    ResourceHandle handle = arena.Allocate(size);
+                    arena.TryResolve(handle, out nint address, out long rounded);
+                    Assert.True(address % region.MinAlignment == 0, $"{name}/{region.Name}: {size} bytes at {address:x}");
+                    Assert.True(rounded % region.Granularity == 0 && rounded >= size, $"{name}/{region.Name}: {size} -> {rounded}");
+                    addresses.Add(address);
+                }
+
+                ArenaStats stats = arena.GetStats();
+                Assert.Equal(region.Size, stats.ReservedBytes + stats.UsedBytes + stats.FreeBytes);
+                Assert.True(stats.ReservedBytes >= region.ReservedStart, $"{name}/{region.Name}: reserved {stats.ReservedBytes}");
+                long regionBase = addresses.Min() - stats.ReservedBytes; // the first allocation sits right after the reserve
+                Assert.Equal(0, regionBase % ArenaConfig.MaxAlignment);
+            }
+        }
+    }
+
+    [Fact]
     public void Detect_HonoursTheEnvironmentVariable()
     {
         // Tests share the process environment: this is the only test that sets the variable.
