@@ -19,68 +19,68 @@ public sealed partial class PlatformProfile
     /// 0x8C010000), 8 MiB PowerVR video RAM (every allocation 32-byte aligned), 2 MiB AICA sound RAM (sizes rounded to
     /// 32 bytes; the first 192 KiB, 0x30000, belong to the sound driver), as the KallistiOS SDK models it.
     /// Budgets, of main RAM: Memory 60 % (10 % reserved), Hardware 20 % (5 % reserved). Small pools, few blocks.</summary>
-    public static PlatformProfile Dreamcast => s_dreamcast ??= Console(
+    public static PlatformProfile Dreamcast => Once(ref s_dreamcast, static () => Console(
         "dreamcast",
         "Sega Dreamcast: 16 MiB main, 8 MiB PowerVR video, 2 MiB AICA sound RAM",
         Main(16 * MiB, alignment: 32, reserved: 64 * KiB),
         [Region("video", RegionKind.Video, 8 * MiB, 32, 32), Region("sound", RegionKind.Sound, 2 * MiB, 32, 32, reserved: 0x30000)],
-        poolScale: 1);
+        poolScale: 1));
 
     /// <summary>Desktop: budgets scaled from the detected physical memory (Memory 60 %, Hardware 20 %, with 10 % and 5 %
     /// reserved); allocations come from the host heap; large thread-safe pools.</summary>
-    public static PlatformProfile Desktop => s_desktop ??= CreateDesktop(DetectPhysicalMemory());
+    public static PlatformProfile Desktop => Once(ref s_desktop, static () => CreateDesktop(DetectPhysicalMemory()));
 
     /// <summary>Web (WebAssembly): a 256 MiB linear-memory heap with conservative budgets (Memory 50 %, Hardware 15 %,
     /// 5 % reserved each) and medium pools.</summary>
-    public static PlatformProfile Web => s_web ??= new PlatformProfile(
+    public static PlatformProfile Web => Once(ref s_web, static () => new PlatformProfile(
         "web",
         "WebAssembly: 256 MiB linear memory",
         [Main(256 * MiB, alignment: 16)],
         PercentBudgets(256 * MiB, memory: 50, memoryReserve: 5, hardware: 15, hardwareReserve: 5),
-        PoolPlan(scale: 8));
+        PoolPlan(scale: 8)));
 
     /// <summary>Sony PSP (PSP-1000): 32 MiB main RAM of which the kernel keeps the first 8 MiB, 2 MiB of GE eDRAM for
     /// video (16-byte aligned).</summary>
-    public static PlatformProfile Psp => s_psp ??= Console(
+    public static PlatformProfile Psp => Once(ref s_psp, static () => Console(
         "psp",
         "Sony PSP-1000: 32 MiB main (8 MiB kernel), 2 MiB eDRAM video",
         Main(32 * MiB, alignment: 16, reserved: 8 * MiB),
         [Region("video", RegionKind.Video, 2 * MiB, 16, 16)],
-        poolScale: 2);
+        poolScale: 2));
 
     /// <summary>Sony PlayStation 2: 32 MiB EE main RAM (the kernel keeps the first 1 MiB), 4 MiB GS video RAM (256-byte
     /// blocks), 2 MiB SPU2 sound RAM (16-byte ADPCM blocks).</summary>
-    public static PlatformProfile Ps2 => s_ps2 ??= Console(
+    public static PlatformProfile Ps2 => Once(ref s_ps2, static () => Console(
         "ps2",
         "Sony PlayStation 2: 32 MiB main (1 MiB kernel), 4 MiB GS video, 2 MiB SPU2 sound RAM",
         Main(32 * MiB, alignment: 16, reserved: 1 * MiB),
         [Region("video", RegionKind.Video, 4 * MiB, 256, 256), Region("sound", RegionKind.Sound, 2 * MiB, 16, 16)],
-        poolScale: 2);
+        poolScale: 2));
 
     /// <summary>Nintendo DS: 4 MiB main RAM, 656 KiB of video RAM banks (A–I).</summary>
-    public static PlatformProfile NintendoDs => s_nds ??= Console(
+    public static PlatformProfile NintendoDs => Once(ref s_nds, static () => Console(
         "nds",
         "Nintendo DS: 4 MiB main, 656 KiB video RAM",
         Main(4 * MiB, alignment: 32),
         [Region("video", RegionKind.Video, 656 * KiB, 16, 16)],
-        poolScale: 1);
+        poolScale: 1));
 
     /// <summary>Nintendo 64: 4 MiB of unified RDRAM (the first 1 KiB holds the exception vectors); GPU and audio data
     /// live in main RAM.</summary>
-    public static PlatformProfile N64 => s_n64 ??= Console(
+    public static PlatformProfile N64 => Once(ref s_n64, static () => Console(
         "n64",
         "Nintendo 64: 4 MiB unified RDRAM",
         Main(4 * MiB, alignment: 16, reserved: 1 * KiB),
         [],
-        poolScale: 1);
+        poolScale: 1));
 
     /// <summary>Nintendo 64 with the Expansion Pak: 8 MiB of unified RDRAM.</summary>
-    public static PlatformProfile N64Expansion => s_n64Expansion ??= Console(
+    public static PlatformProfile N64Expansion => Once(ref s_n64Expansion, static () => Console(
         "n64-expansion",
         "Nintendo 64 with Expansion Pak: 8 MiB unified RDRAM",
         Main(8 * MiB, alignment: 16, reserved: 1 * KiB),
         [],
-        poolScale: 1);
+        poolScale: 1));
 
     /// <summary>The desktop profile for a machine with <paramref name="physicalBytes"/> of memory.</summary>
     /// <param name="physicalBytes">Physical memory, at least 64 MiB.</param>
@@ -96,6 +96,10 @@ public sealed partial class PlatformProfile
             PercentBudgets(physicalBytes, memory: 60, memoryReserve: 10, hardware: 20, hardwareReserve: 5),
             PoolPlan(scale: 64));
     }
+
+    /// <summary>Creates a built-in profile once: if two threads race, both get the instance that was published first.</summary>
+    private static PlatformProfile Once(ref PlatformProfile? field, Func<PlatformProfile> create) =>
+        Volatile.Read(ref field) ?? Interlocked.CompareExchange(ref field, create(), null) ?? field!;
 
     private static long DetectPhysicalMemory()
     {
