@@ -272,6 +272,50 @@ public class ArenaTests
     }
 
     [Fact]
+    public void ThreadSafe_ConcurrentAllocateAndFree_KeepsTheRegionConsistent()
+    {
+        // Four threads allocate, stamp, check and free their own blocks; overlapping blocks would corrupt a stamp.
+        using var arena = new Arena(Config(size: 4 * 1024 * 1024, maxAllocations: 4096, threadSafe: true));
+        int corrupted = 0;
+
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, worker =>
+        {
+            var random = new Random(worker);
+            var mine = new Queue<(ResourceHandle Handle, byte Stamp)>();
+            for (int i = 0; i < 20_000; i++)
+            {
+                if (mine.Count < 64 && arena.TryAllocate(random.Next(1, 4096), 0, out ResourceHandle handle) == ResourceStatus.Ok)
+                {
+                    byte stamp = (byte)random.Next(256);
+                    arena.TryGetSpan(handle, out Span<byte> span);
+                    span.Fill(stamp);
+                    mine.Enqueue((handle, stamp));
+                }
+                else if (mine.Count > 0)
+                {
+                    (ResourceHandle old, byte expected) = mine.Dequeue();
+                    arena.TryGetSpan(old, out Span<byte> span);
+                    if (span.IndexOfAnyExcept(expected) >= 0 || arena.Free(old) != ResourceStatus.Ok)
+                    {
+                        Interlocked.Increment(ref corrupted);
+                    }
+                }
+            }
+
+            while (mine.Count > 0)
+            {
+                arena.Free(mine.Dequeue().Handle);
+            }
+        });
+
+        ArenaStats stats = arena.GetStats();
+        Assert.Equal(0, corrupted);
+        Assert.Equal(0, stats.UsedBytes);
+        Assert.Equal(1, stats.FreeBlockCount);
+        Assert.Null(arena.Validate());
+    }
+
+    [Fact]
     public void SteadyState_AllocateFree_AllocatesNothingOnTheGcHeap()
     {
         using var arena = new Arena(Config(size: 1024 * 1024, threadSafe: true));

@@ -202,6 +202,45 @@ public class PoolManagerTests
     }
 
     [Fact]
+    public async Task CreatePool_WhileOtherThreadsRoute_NeverDisturbsThem()
+    {
+        // Routing reads an immutable snapshot, so pools created meanwhile must not break rents of existing sizes.
+        using var manager = new PoolManager([Pool(64, maxCount: 1024) with { ThreadSafe = true }]);
+        int failures = 0;
+        long operations = 0;
+        using var stop = new CancellationTokenSource();
+        var routers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (manager.TryRent(ResourceType.Memory, 40, 8, out ResourceHandle handle) != ResourceStatus.Ok ||
+                    manager.Return(handle) != ResourceStatus.Ok)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                Interlocked.Increment(ref operations);
+            }
+        })).ToArray();
+
+        SpinWait.SpinUntil(() => Interlocked.Read(ref operations) > 1_000, TimeSpan.FromSeconds(10));
+        for (int size = 128; size <= 128 * 64; size += 128)
+        {
+            manager.CreatePool(Pool(size, maxCount: 4) with { ThreadSafe = true });
+        }
+
+        long afterCreation = Interlocked.Read(ref operations);
+        SpinWait.SpinUntil(() => Interlocked.Read(ref operations) > afterCreation + 1_000, TimeSpan.FromSeconds(10));
+        stop.Cancel();
+        await Task.WhenAll(routers);
+        Assert.Equal(0, failures);
+        Assert.True(Interlocked.Read(ref operations) > 2_000, "The routers did not run alongside pool creation.");
+        Assert.Equal(65, manager.Pools.Count);
+        Assert.Equal(1280, manager.FindPool(ResourceType.Memory, 1200)!.BlockSize);
+        Assert.Equal(64, manager.FindPool(ResourceType.Memory, 40)!.BlockSize);
+    }
+
+    [Fact]
     public void SteadyState_RoutedRentReturn_AllocatesNothingOnTheGcHeap()
     {
         using var manager = new PoolManager([Pool(64, maxCount: 64), Pool(4096, maxCount: 64)]);
