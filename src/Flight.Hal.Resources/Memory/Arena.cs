@@ -23,7 +23,7 @@ namespace Flight.Hal.Resources;
 /// minimum alignment and granularity); a request for 1 byte takes one unit. Alignments up to
 /// <see cref="ArenaConfig.MaxAlignment"/> are supported.</para>
 /// <para><b>Threads.</b> With <see cref="ArenaConfig.ThreadSafe"/>, every member may be used by many threads at
-/// once (each operation holds one short lock). Otherwise use one thread at a time. <see cref="Dispose"/> must not
+/// once (each operation holds a short spin lock: one compare-and-swap to enter, a store to leave). Otherwise use one thread at a time. <see cref="Dispose"/> must not
 /// race with other members.</para>
 /// </remarks>
 public sealed unsafe class Arena : IDisposable
@@ -45,7 +45,8 @@ public sealed unsafe class Arena : IDisposable
     private readonly int[] _heads;           // Free-list heads, [fl * SlCount + sl]; None when empty.
     private readonly HandleTable<int> _handles; // An allocation's handle -> its block record.
     private readonly int _recordCapacity;    // 2 * max allocations + 1: free blocks never outnumber used ones by more than one.
-    private readonly object? _lock;          // Taken by every operation when thread-safe; null otherwise.
+    private readonly bool _threadSafe;       // Every operation holds _spinLock when set.
+    private int _spinLock;                   // 0 free, 1 held; thread-safe arenas only (see Enter).
 
     private byte* _base;                     // Owned region; null once disposed.
     private Record* _records;                // Owned; _recordCapacity block records.
@@ -84,10 +85,7 @@ public sealed unsafe class Arena : IDisposable
         Array.Fill(_heads, None);
         int maxAllocations = config.EffectiveMaxAllocations;
         _recordCapacity = checked((2 * maxAllocations) + 1);
-        if (config.ThreadSafe)
-        {
-            _lock = new object();
-        }
+        _threadSafe = config.ThreadSafe;
 
         _handles = new HandleTable<int>(maxAllocations, _allocator);
         _records = (Record*)_allocator.TryAllocate((nuint)_recordCapacity * (nuint)sizeof(Record), 64);
@@ -121,7 +119,7 @@ public sealed unsafe class Arena : IDisposable
     public int MaxAllocations => _handles.Capacity;
 
     /// <summary>Whether the arena may be used by several threads at once.</summary>
-    public bool IsThreadSafe => _lock != null;
+    public bool IsThreadSafe => _threadSafe;
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
     public bool IsDisposed => _base == null;
@@ -150,14 +148,19 @@ public sealed unsafe class Arena : IDisposable
             ThrowHelper.ThrowArgument(nameof(alignment), $"Alignment {alignment} must be 0 or a power of two up to {ArenaConfig.MaxAlignment}.");
         }
 
-        if (_lock == null)
+        if (!_threadSafe)
         {
             return AllocateCore(size, alignment, out handle);
         }
 
-        lock (_lock)
+        Enter();
+        try
         {
             return AllocateCore(size, alignment, out handle);
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -189,14 +192,19 @@ public sealed unsafe class Arena : IDisposable
     /// <remarks>O(1); allocates no managed memory.</remarks>
     public ResourceStatus Free(ResourceHandle handle)
     {
-        if (_lock == null)
+        if (!_threadSafe)
         {
             return FreeCore(handle);
         }
 
-        lock (_lock)
+        Enter();
+        try
         {
             return FreeCore(handle);
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -209,14 +217,19 @@ public sealed unsafe class Arena : IDisposable
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public ResourceStatus TryResolve(ResourceHandle handle, out nint address, out long size)
     {
-        if (_lock == null)
+        if (!_threadSafe)
         {
             return ResolveCore(handle, out address, out size);
         }
 
-        lock (_lock)
+        Enter();
+        try
         {
             return ResolveCore(handle, out address, out size);
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -246,14 +259,19 @@ public sealed unsafe class Arena : IDisposable
     public bool Contains(ResourceHandle handle)
     {
         ThrowIfDisposed();
-        if (_lock == null)
+        if (!_threadSafe)
         {
             return _handles.Contains(Handle<int>.FromRawValue(handle.RawValue));
         }
 
-        lock (_lock)
+        Enter();
+        try
         {
             return _handles.Contains(Handle<int>.FromRawValue(handle.RawValue));
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -263,14 +281,19 @@ public sealed unsafe class Arena : IDisposable
     /// <remarks>O(blocks in the largest size class) for <see cref="ArenaStats.LargestFreeBlock"/>.</remarks>
     public ArenaStats GetStats()
     {
-        if (_lock == null)
+        if (!_threadSafe)
         {
             return StatsCore();
         }
 
-        lock (_lock)
+        Enter();
+        try
         {
             return StatsCore();
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -278,15 +301,20 @@ public sealed unsafe class Arena : IDisposable
     /// <remarks>Live allocations are dropped with the region: their memory must not be touched afterwards.</remarks>
     public void Dispose()
     {
-        if (_lock == null)
+        if (!_threadSafe)
         {
             Release();
         }
         else
         {
-            lock (_lock)
+            Enter();
+            try
             {
                 Release();
+            }
+            finally
+            {
+                Exit();
             }
         }
 
@@ -379,6 +407,31 @@ public sealed unsafe class Arena : IDisposable
 
         return listed == _freeBlockCount ? null : $"{listed} blocks listed, {_freeBlockCount} counted free";
     }
+
+    /// <summary>Takes the arena's spin lock (thread-safe arenas). Operations are short and bounded, so one compare-and-swap
+    /// is cheaper than a monitor; under contention the caller spins, then yields, then sleeps (SpinWait).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _spinLock, 1, 0) != 0)
+        {
+            EnterContended();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterContended()
+    {
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref _spinLock) != 0 || Interlocked.CompareExchange(ref _spinLock, 1, 0) != 0)
+        {
+            spinner.SpinOnce();
+        }
+    }
+
+    /// <summary>Releases the spin lock: a release store publishes everything written under it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Exit() => Volatile.Write(ref _spinLock, 0);
 
     /// <summary>TLSF mapping: the (first, second) level class of a size given in units.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

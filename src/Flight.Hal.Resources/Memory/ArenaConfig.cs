@@ -31,7 +31,7 @@ public sealed record ArenaConfig
     /// <c>clamp(Size / 256, 1024, 65536)</c>. Bounds the arena's own bookkeeping.</summary>
     public int MaxAllocations { get; init; }
 
-    /// <summary>Whether the arena may be used by several threads at once (each operation takes one short lock).</summary>
+    /// <summary>Whether the arena may be used by several threads at once (each operation holds a short spin lock).</summary>
     public bool ThreadSafe { get; init; }
 
     /// <summary>An optional name for statistics and reports.</summary>
