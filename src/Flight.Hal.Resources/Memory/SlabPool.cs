@@ -164,25 +164,7 @@ public sealed unsafe class SlabPool : IDisposable
         {
             // PERF: the unsynchronised fast path. No disposed check here: disposal empties the free list and the fresh
             // range, so a disposed pool always reaches RentUnsynchronizedSlow, which throws.
-            byte* block = _freeHeadBlock;
-            if (block != null)
-            {
-                // SAFETY: the head is a free block; its first 16 bytes hold the next free block's index and address.
-                index = _freeHead;
-                _freeHead = *(int*)block;
-                _freeHeadBlock = *(byte**)(block + LinkPointerOffset);
-            }
-            else if (_bumpIndex < _totalBlocks)
-            {
-                index = _bumpIndex;
-                _generations[index] = 0; // first use: even (free), never issued
-                _bumpIndex = index + 1;
-
-                // The fresh range is used only when the free list is empty, so only here can the count of blocks in
-                // use pass its earlier peak.
-                _peak = Math.Max(_peak, _outstanding + 1);
-            }
-            else
+            if (!TryTakeFree(out index))
             {
                 return RentUnsynchronizedSlow(out handle);
             }
@@ -191,7 +173,6 @@ public sealed unsafe class SlabPool : IDisposable
             generation = _generations + index;
             uint rented = *generation + 1; // even (free) -> odd (rented)
             *generation = rented;
-            _outstanding++;
 
             handle = new ResourceHandle(HandleLayout.Pack(_tag, index, rented));
             return ResourceStatus.Ok;
@@ -516,23 +497,43 @@ public sealed unsafe class SlabPool : IDisposable
             }
         }
 
+        bool taken = TryTakeFree(out index);
+        Debug.Assert(taken, "A free or fresh block was made available above.");
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Takes a free block off the shared list, or else carves the next fresh one, and counts it as
+    /// outstanding; its generation stays even (free). Unsynchronised pools, or under the lock.</summary>
+    /// <returns>False when the list and the fresh range are both empty (nothing changed).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryTakeFree(out int index)
+    {
         byte* block = _freeHeadBlock;
         if (block != null)
         {
+            // SAFETY: the head is a free block; its first 16 bytes hold the next free block's index and address.
             index = _freeHead;
             _freeHead = *(int*)block;
             _freeHeadBlock = *(byte**)(block + LinkPointerOffset);
         }
-        else
+        else if (_bumpIndex < _totalBlocks)
         {
             index = _bumpIndex;
-            _generations[index] = 0;
+            _generations[index] = 0;                   // first use: even (free), never issued
             Volatile.Write(ref _bumpIndex, index + 1); // publish after the generation is initialised
-            _peak = Math.Max(_peak, _outstanding + 1); // as in TryRent: only a fresh block can raise the peak
+
+            // The fresh range is used only when the free list is empty, so only here can the count of blocks in use
+            // pass its earlier peak.
+            _peak = Math.Max(_peak, _outstanding + 1);
+        }
+        else
+        {
+            index = EndOfList;
+            return false;
         }
 
         _outstanding++;
-        return ResourceStatus.Ok;
+        return true;
     }
 
     /// <summary>Thread-safe slow path of Return: the thread's cache is full (or absent); spill to the shared list.</summary>
