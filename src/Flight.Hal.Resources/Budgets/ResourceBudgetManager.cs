@@ -21,19 +21,17 @@ namespace Flight.Hal.Resources;
 /// </remarks>
 public sealed class ResourceBudgetManager
 {
-    private const int TypeCount = (int)ResourceType.Custom + 1;
-
-    private readonly Account[] _accounts = new Account[TypeCount];
+    private readonly Account[] _accounts = new Account[ResourceTypes.Count];
     private readonly object _registrationLock = new();           // Serialises callback registration only.
     private PressureCallback[] _pressureCallbacks = [];          // Copy-on-write.
-    private readonly ReclamationCallback[][] _reclaimers = new ReclamationCallback[TypeCount][]; // Copy-on-write per type.
+    private readonly ReclamationCallback[][] _reclaimers = new ReclamationCallback[ResourceTypes.Count][]; // Copy-on-write per type.
     private long _callbackFaults;
 
     /// <summary>Creates a manager; types not in <paramref name="budgets"/> get <see cref="ResourceBudget.Unlimited"/>.</summary>
     /// <param name="budgets">Budgets per type, or null.</param>
     public ResourceBudgetManager(IReadOnlyDictionary<ResourceType, ResourceBudget>? budgets = null)
     {
-        for (int i = 0; i < TypeCount; i++)
+        for (int i = 0; i < ResourceTypes.Count; i++)
         {
             ResourceBudget? budget = null;
             budgets?.TryGetValue((ResourceType)i, out budget);
@@ -238,7 +236,7 @@ public sealed class ResourceBudgetManager
 
     private Account AccountOf(ResourceType type)
     {
-        if ((uint)type >= TypeCount)
+        if (!ResourceTypes.IsDefined(type))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(type), type, "Unknown resource type.");
         }

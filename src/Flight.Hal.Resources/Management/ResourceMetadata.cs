@@ -28,7 +28,7 @@ public readonly record struct ResourceMetadata
         AccessPattern accessPattern = AccessPattern.ReadWrite,
         ResourcePriority priority = ResourcePriority.Normal)
     {
-        if ((uint)type > (uint)ResourceType.Custom)
+        if (!ResourceTypes.IsDefined(type))
         {
             throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown resource type.");
         }

@@ -17,7 +17,6 @@ namespace Flight.Hal.Resources;
 /// </remarks>
 internal sealed class WaitForGraph
 {
-    private const int TypeCount = (int)ResourceType.Custom + 1;
     private const int NotWaiting = -1;
 
     private readonly object _lock = new();
@@ -41,7 +40,7 @@ internal sealed class WaitForGraph
     {
         lock (_lock)
         {
-            _holdings.Add(new int[TypeCount]);
+            _holdings.Add(new int[ResourceTypes.Count]);
             _waitingFor.Add(NotWaiting);
             return _holdings.Count - 1;
         }
@@ -118,8 +117,8 @@ internal sealed class WaitForGraph
     /// release <paramref name="type"/>.</summary>
     private bool CanBeWoken(int asker, ResourceType type)
     {
-        Span<bool> visited = stackalloc bool[TypeCount];
-        Span<int> queue = stackalloc int[TypeCount];
+        Span<bool> visited = stackalloc bool[ResourceTypes.Count];
+        Span<int> queue = stackalloc int[ResourceTypes.Count];
         int head = 0;
         int tail = 0;
         queue[tail++] = (int)type;

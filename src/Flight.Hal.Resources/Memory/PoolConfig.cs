@@ -68,7 +68,7 @@ public sealed record PoolConfig
     /// <exception cref="ArgumentException">An alignment or <see cref="BlocksPerSlab"/> is not a power of two.</exception>
     public void Validate()
     {
-        if ((uint)Type > (uint)ResourceType.Custom)
+        if (!ResourceTypes.IsDefined(Type))
         {
             throw new ArgumentOutOfRangeException(nameof(Type), Type, "Unknown resource type.");
         }

@@ -20,15 +20,13 @@ namespace Flight.Hal.Resources;
 /// </remarks>
 public sealed class PoolManager : IDisposable
 {
-    private const int TypeCount = (int)ResourceType.Custom + 1;
-
     /// <summary>The route table has at most this many entries per type (size classes of equal width).</summary>
     private const int MaxRouteEntries = 4096;
 
     private readonly object _lock = new();           // Serialises CreatePool and Dispose.
     private readonly NativeAllocator _allocator;
     private readonly SlabPool?[] _byTag = new SlabPool?[HandleLayout.MaxTag + 1]; // tag -> pool, for routing returns
-    private Router?[] _routers = new Router?[TypeCount]; // Immutable snapshot per type; replaced on CreatePool.
+    private Router?[] _routers = new Router?[ResourceTypes.Count]; // Immutable snapshot per type; replaced on CreatePool.
     private SlabPool[] _pools = [];                      // Immutable snapshot, in creation order.
     private bool _disposed;
 
@@ -156,7 +154,7 @@ public sealed class PoolManager : IDisposable
     /// <remarks>O(1): a table read, then a step past any smaller-aligned pools; allocates nothing.</remarks>
     public SlabPool? FindPool(ResourceType type, int size, int alignment = 1)
     {
-        if ((uint)type >= TypeCount)
+        if (!ResourceTypes.IsDefined(type))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(type), type, "Unknown resource type.");
         }
