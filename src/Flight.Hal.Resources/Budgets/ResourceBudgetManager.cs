@@ -5,7 +5,7 @@ namespace Flight.Hal.Resources;
 /// <summary>Exact, lock-free byte accounting per <see cref="ResourceType"/> against its <see cref="ResourceBudget"/>,
 /// with pressure and reclamation callbacks.</summary>
 /// <remarks>
-/// <para><b>Accounting.</b> <see cref="TryReserve"/> and <see cref="Release"/> update each type's usage with a
+/// <para><b>Accounting.</b> <see cref="TryReserve(ResourceType, long, BudgetMode)"/> and <see cref="Release"/> update each type's usage with a
 /// compare-and-swap: no lock, no allocation. At every quiescent point a type's <see cref="ResourceStats.CurrentBytes"/>
 /// equals what was reserved and not released.</para>
 /// <para><b>Pressure.</b> After every change of usage the type's level (<see cref="ResourceBudget.PressureAt"/>) is
@@ -74,7 +74,15 @@ public sealed class ResourceBudgetManager
     /// even after the reclamation callbacks ran (never in <see cref="BudgetMode.AllowOverrun"/>).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown or <paramref name="bytes"/> is not positive.</exception>
     /// <remarks>No lock and no allocation unless a callback runs.</remarks>
-    public ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary)
+    public ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary) =>
+        TryReserve(type, bytes, mode, countFailure: true);
+
+    /// <summary>Bytes of <paramref name="type"/> reserved now.</summary>
+    internal long CurrentBytes(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Current);
+
+    /// <summary><see cref="TryReserve(ResourceType, long, BudgetMode)"/>, optionally without counting a refusal (for a
+    /// step of a larger acquisition that goes on to another mode).</summary>
+    internal ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode, bool countFailure)
     {
         Account account = AccountOf(type);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
@@ -111,7 +119,11 @@ public sealed class ResourceBudgetManager
             }
         }
 
-        Interlocked.Increment(ref account.Failures);
+        if (countFailure)
+        {
+            Interlocked.Increment(ref account.Failures);
+        }
+
         return ResourceStatus.BudgetExceeded;
     }
 
@@ -146,6 +158,9 @@ public sealed class ResourceBudgetManager
         Interlocked.Increment(ref account.Releases);
         PublishPressure(type, account, current - bytes);
     }
+
+    /// <summary>Counts a refusal decided without trying (a request larger than the budget can ever hold).</summary>
+    internal void CountFailure(ResourceType type) => Interlocked.Increment(ref _accounts[(int)type].Failures);
 
     /// <summary>The pressure level last published for <paramref name="type"/>.</summary>
     /// <param name="type">The resource type.</param>

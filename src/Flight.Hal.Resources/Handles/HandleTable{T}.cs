@@ -313,6 +313,9 @@ public sealed unsafe class HandleTable<T> : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The tag every handle of this table carries.</summary>
+    internal int Tag => _tag;
+
     /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be
     /// reached without four billion frees; the entry's old handles become stale.</summary>
     internal Handle<T> SetGenerationForTesting(Handle<T> handle, uint generation)

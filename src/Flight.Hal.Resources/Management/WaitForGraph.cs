@@ -2,147 +2,140 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Which owners hold resources of which types, and which owners are blocked waiting for a type: refuses a
-/// wait that could never be woken.</summary>
+/// <summary>Who holds what and who waits for what, so a blocking acquisition that no release could ever satisfy fails
+/// with <see cref="ResourceStatus.Deadlock"/> instead of hanging.</summary>
 /// <remarks>
-/// <para>A blocked acquisition of type T is woken by any release of T, so the waits form an OR-graph: owner A waiting
-/// for T can be woken by any other owner that holds T and can still run. A new wait by A for T is a deadlock exactly
-/// when no owner that could ever release T can run: every holder of T other than A is itself blocked, and so is every
-/// holder of the types those owners wait for, recursively (A counts as blocked, since it is about to wait). In
-/// particular two owners each waiting for what the other holds are refused, while a wait that a third, running owner
-/// can satisfy is allowed. The search walks resource types, so it costs O(types × owners).</para>
-/// <para>Budget changes and emergency acquisitions can also make room; they are not counted on, so a refusal is a
-/// guarantee that waiting on releases alone would hang, not a proof that nothing else could help.</para>
-/// <para>Thread-safe: every member takes the graph's lock. Used only on the slow path of blocking acquisitions.</para>
+/// <para>A <i>key</i> is something an acquisition can wait for: a resource type's budget, or a memory region. Owner 0
+/// is "no owner" and is never tracked. Bytes of a key that no tracked owner holds (<c>usage − named</c>) are held by
+/// untracked code, which is assumed to be running and able to release: such a key can always wake its waiters.</para>
+/// <para>An owner is <i>blocked</i> while it has at least one wait in progress; a blocked owner is assumed unable to
+/// release anything until its wait ends (the model of one driver thread per owner). A wait can be woken when, following
+/// holders of the key it waits for and, for each blocked holder, the keys that holder waits for, some holder is running
+/// or some key has untracked bytes (OR semantics: one release of any such key may start the chain moving).</para>
+/// <para>Instances are not thread-safe; the <see cref="ResourceManager"/> calls every member under its registry lock.</para>
 /// </remarks>
 internal sealed class WaitForGraph
 {
-    private const int NotWaiting = -1;
+    private readonly int _keyCount;
+    private readonly List<long[]> _holdings = [[]]; // _holdings[owner][key]: bytes held; owner 0 unused
+    private readonly List<int[]> _waits = [[]];      // _waits[owner][key]: waits in progress
+    private readonly List<int> _waitCounts = [0];            // total waits in progress per owner
+    private readonly long[] _named;                          // per key: bytes held by tracked owners
 
-    private readonly object _lock = new();
-    private readonly List<int[]> _holdings = [];  // _holdings[owner][type]: live resources of that type the owner holds
-    private readonly List<int> _waitingFor = [];  // _waitingFor[owner]: the type it is blocked on, or NotWaiting
-
-    /// <summary>Number of owners known to the graph.</summary>
-    public int OwnerCount
+    /// <summary>Creates a graph over <paramref name="keyCount"/> keys.</summary>
+    public WaitForGraph(int keyCount)
     {
-        get
-        {
-            lock (_lock)
-            {
-                return _holdings.Count;
-            }
-        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keyCount);
+        _keyCount = keyCount;
+        _named = new long[keyCount];
     }
 
-    /// <summary>Adds an owner and returns its id (0, 1, 2, ...).</summary>
+    /// <summary>Tracked owners, not counting owner 0.</summary>
+    public int OwnerCount => _holdings.Count - 1;
+
+    /// <summary>Adds an owner; ids start at 1.</summary>
     public int AddOwner()
     {
-        lock (_lock)
-        {
-            _holdings.Add(new int[ResourceTypes.Count]);
-            _waitingFor.Add(NotWaiting);
-            return _holdings.Count - 1;
-        }
+        _holdings.Add(new long[_keyCount]);
+        _waits.Add(new int[_keyCount]);
+        _waitCounts.Add(0);
+        return _holdings.Count - 1;
     }
 
-    /// <summary>Records that <paramref name="owner"/> now holds one more resource of <paramref name="type"/>.</summary>
-    public void AddHolding(int owner, ResourceType type)
+    /// <summary>Records that <paramref name="owner"/> now holds <paramref name="bytes"/> more of <paramref name="key"/>.</summary>
+    public void AddHolding(int owner, int key, long bytes)
     {
-        lock (_lock)
-        {
-            _holdings[owner][(int)type]++;
-        }
+        Debug.Assert(owner > 0 && bytes > 0, "Only tracked owners hold bytes.");
+        _holdings[owner][key] += bytes;
+        _named[key] += bytes;
     }
 
-    /// <summary>Records that <paramref name="owner"/> released one resource of <paramref name="type"/>.</summary>
-    /// <exception cref="InvalidOperationException">The owner holds none (an accounting bug in the caller).</exception>
-    public void RemoveHolding(int owner, ResourceType type)
+    /// <summary>Records that <paramref name="owner"/> released <paramref name="bytes"/> of <paramref name="key"/>.</summary>
+    /// <exception cref="InvalidOperationException">The owner does not hold that many bytes (an accounting bug).</exception>
+    public void RemoveHolding(int owner, int key, long bytes)
     {
-        lock (_lock)
+        ref long held = ref _holdings[owner][key];
+        if (bytes > held)
         {
-            ref int count = ref _holdings[owner][(int)type];
-            if (count == 0)
-            {
-                ThrowHelper.ThrowInvalidOperation($"Owner {owner} holds no {type} resource to release.");
-            }
-
-            count--;
+            ThrowHelper.ThrowInvalidOperation($"Owner {owner} holds {held} bytes of key {key}, not {bytes}.");
         }
+
+        held -= bytes;
+        _named[key] -= bytes;
     }
 
-    /// <summary>How many resources of <paramref name="type"/> <paramref name="owner"/> holds.</summary>
-    public int Holdings(int owner, ResourceType type)
+    /// <summary>Bytes of <paramref name="key"/> held by <paramref name="owner"/>.</summary>
+    public long Holdings(int owner, int key) => _holdings[owner][key];
+
+    /// <summary>Whether <paramref name="owner"/> has a wait in progress.</summary>
+    public bool IsBlocked(int owner) => _waitCounts[owner] > 0;
+
+    /// <summary>Starts a wait of <paramref name="owner"/> for <paramref name="key"/>, unless no release could ever end it.</summary>
+    /// <param name="owner">The waiting owner, at least 1.</param>
+    /// <param name="key">What it waits for.</param>
+    /// <param name="usage">Per key, the bytes in use right now (tracked and untracked).</param>
+    /// <returns><see cref="ResourceStatus.Ok"/> (the wait is recorded; end it with <see cref="EndWait"/>) or
+    /// <see cref="ResourceStatus.Deadlock"/> (nothing recorded).</returns>
+    public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage)
     {
-        lock (_lock)
+        Debug.Assert(owner > 0, "Only tracked owners wait here.");
+        Debug.Assert(usage.Length == _keyCount, "One usage figure per key.");
+        if (!CanBeWoken(owner, key, usage))
         {
-            return _holdings[owner][(int)type];
+            return ResourceStatus.Deadlock;
         }
+
+        _waits[owner][key]++;
+        _waitCounts[owner]++;
+        return ResourceStatus.Ok;
     }
 
-    /// <summary>Marks <paramref name="owner"/> as blocked on <paramref name="type"/>, unless that wait could never be woken.</summary>
-    /// <returns><see cref="ResourceStatus.Ok"/> (now marked as waiting; call <see cref="EndWait"/> when the wait ends)
-    /// or <see cref="ResourceStatus.Deadlock"/> (nothing changed).</returns>
-    /// <exception cref="InvalidOperationException">The owner is already waiting.</exception>
-    public ResourceStatus TryBeginWait(int owner, ResourceType type)
+    /// <summary>Ends a wait started by <see cref="TryBeginWait"/>.</summary>
+    public void EndWait(int owner, int key)
     {
-        lock (_lock)
-        {
-            if (_waitingFor[owner] != NotWaiting)
-            {
-                ThrowHelper.ThrowInvalidOperation($"Owner {owner} is already waiting.");
-            }
-
-            if (!CanBeWoken(owner, type))
-            {
-                return ResourceStatus.Deadlock;
-            }
-
-            _waitingFor[owner] = (int)type;
-            return ResourceStatus.Ok;
-        }
+        Debug.Assert(_waits[owner][key] > 0, "EndWait without a wait.");
+        _waits[owner][key]--;
+        _waitCounts[owner]--;
     }
 
-    /// <summary>Ends <paramref name="owner"/>'s wait (it was woken, timed out or gave up).</summary>
-    public void EndWait(int owner)
+    private bool CanBeWoken(int asker, int key, ReadOnlySpan<long> usage)
     {
-        lock (_lock)
-        {
-            Debug.Assert(_waitingFor[owner] != NotWaiting, "EndWait without a wait.");
-            _waitingFor[owner] = NotWaiting;
-        }
-    }
-
-    /// <summary>Whether some owner other than <paramref name="asker"/> that can run could, through a chain of releases,
-    /// release <paramref name="type"/>.</summary>
-    private bool CanBeWoken(int asker, ResourceType type)
-    {
-        Span<bool> visited = stackalloc bool[ResourceTypes.Count];
-        Span<int> queue = stackalloc int[ResourceTypes.Count];
+        Span<bool> visited = stackalloc bool[_keyCount];
+        Span<int> queue = stackalloc int[_keyCount];
         int head = 0;
         int tail = 0;
-        queue[tail++] = (int)type;
-        visited[(int)type] = true;
+        queue[tail++] = key;
+        visited[key] = true;
         while (head < tail)
         {
-            int t = queue[head++];
-            for (int owner = 0; owner < _holdings.Count; owner++)
+            int k = queue[head++];
+            if (usage[k] - _named[k] > 0 || usage[k] == 0)
             {
-                if (owner == asker || _holdings[owner][t] == 0)
+                // Untracked code holds some of it (assumed running), or nothing is in use at all and the caller's
+                // retry will find room: either way the wait can end.
+                return true;
+            }
+
+            for (int owner = 1; owner < _holdings.Count; owner++)
+            {
+                if (owner == asker || _holdings[owner][k] == 0)
                 {
                     continue;
                 }
 
-                int waitsFor = _waitingFor[owner];
-                if (waitsFor == NotWaiting)
+                if (_waitCounts[owner] == 0)
                 {
                     return true; // a running holder: its release can wake the asker
                 }
 
-                if (!visited[waitsFor])
+                int[] waits = _waits[owner];
+                for (int next = 0; next < _keyCount; next++)
                 {
-                    visited[waitsFor] = true;
-                    queue[tail++] = waitsFor;
+                    if (waits[next] > 0 && !visited[next])
+                    {
+                        visited[next] = true;
+                        queue[tail++] = next;
+                    }
                 }
             }
         }

@@ -61,7 +61,10 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
                 ThrowHelper.ThrowInvalidOperation($"0x{(nint)pointer:x} was not allocated by this ArenaAllocator.");
             }
 
-            _arena.Free(handle);
+            if (!_arena.IsDisposed)
+            {
+                _arena.Free(handle); // a disposed arena took every block with it (e.g. finalizers running in any order)
+            }
         }
     }
 }

@@ -393,6 +393,39 @@ public sealed unsafe class SlabPool : IDisposable
 
     /// <summary>Test hook: sets a rented block's generation (odd), returning the block's new handle, so the wrap
     /// point can be reached without four billion returns.</summary>
+    /// <summary>Whether <paramref name="raw"/> is a handle of this pool whose block is rented under that generation now.</summary>
+    /// <remarks>No exception for foreign, null or disposed: all are simply not rented.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IsRented(ulong raw)
+    {
+        int index = HandleLayout.Index(raw);
+        uint generation = HandleLayout.Generation(raw);
+        return HandleLayout.Tag(raw) == _acceptedTag
+            && (generation & 1) == 1
+            && (uint)index < (uint)Volatile.Read(ref _bumpIndex)
+            && Volatile.Read(ref _generations[index]) == generation;
+    }
+
+    /// <summary>The address of the block behind a handle <see cref="IsRented"/> accepted.</summary>
+    /// <remarks>Undefined for any other handle: the caller must have checked.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal nint AddressOfRented(ulong raw) => (nint)BlockAddress(HandleLayout.Index(raw));
+
+    /// <summary>Blocks ever handed out; indices below it may be rented.</summary>
+    internal int IssuedCount => Volatile.Read(ref _bumpIndex);
+
+    /// <summary>The handle of block <paramref name="index"/> if it is rented now, else <see langword="default"/>.</summary>
+    internal ResourceHandle RentedHandleAt(int index)
+    {
+        if (_disposed || (uint)index >= (uint)Volatile.Read(ref _bumpIndex))
+        {
+            return default;
+        }
+
+        uint generation = Volatile.Read(ref _generations[index]);
+        return (generation & 1) == 1 ? new ResourceHandle(HandleLayout.Pack(_tag, index, generation)) : default;
+    }
+
     internal ResourceHandle SetGenerationForTesting(ResourceHandle handle, uint generation)
     {
         Debug.Assert((generation & 1) == 1, "Live generations are odd.");

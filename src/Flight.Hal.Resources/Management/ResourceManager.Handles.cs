@@ -1,0 +1,404 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>What a handle can do: release, share, resolve, describe, find by name.</summary>
+public sealed partial class ResourceManager
+{
+    /// <summary>Releases a handle. The memory is freed (and the budget credited) when the last owner's handle is released.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.StaleHandle"/> (released already: nothing
+    /// happens); <see cref="ResourceStatus.InvalidHandle"/> (null, forged, or from another manager: nothing happens).</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    /// <remarks>Of racing releases of one handle exactly one returns <see cref="ResourceStatus.Ok"/>. An anonymous pooled
+    /// resource is released without a lock or allocation; blocked acquisitions are woken.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ResourceStatus Release(ResourceHandle handle)
+    {
+        ThrowIfDisposed();
+        ulong raw = handle.RawValue;
+        PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)]; // every tag is within the table
+        if (binding != null)
+        {
+            return ReleasePooled(binding, handle);
+        }
+
+        return HandleLayout.Tag(raw) == _registryTag && raw != 0 ? ReleaseRegistered(handle, requiredOwner: -1) : ResourceStatus.InvalidHandle;
+    }
+
+    /// <summary>Releases <paramref name="owner"/>'s handle, refusing a handle that belongs to another owner.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <param name="owner">The owner releasing it.</param>
+    /// <returns>As <see cref="Release(ResourceHandle)"/>, and <see cref="ResourceStatus.SharingFailure"/> when the handle
+    /// is <paramref name="owner"/>'s no more than it is anyone's (nothing happens).</returns>
+    /// <exception cref="ArgumentException"><paramref name="owner"/> belongs to another manager.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceStatus Release(ResourceHandle handle, ResourceOwner owner)
+    {
+        ThrowIfDisposed();
+        ValidateOwner(owner);
+        ulong raw = handle.RawValue;
+        PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
+        if (binding != null)
+        {
+            // Pooled anonymous handles have no owner.
+            return owner.IsNone ? ReleasePooled(binding, handle)
+                : binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
+        }
+
+        return HandleLayout.Tag(raw) == _registryTag && raw != 0 ? ReleaseRegistered(handle, owner.Id) : ResourceStatus.InvalidHandle;
+    }
+
+    /// <summary>Gives <paramref name="owner"/> its own handle to a shareable resource; the memory lives until every
+    /// owner's handle is released.</summary>
+    /// <param name="handle">A live handle to a resource acquired with <see cref="ResourceFlags.Shareable"/>.</param>
+    /// <param name="owner">The owner that gets the new handle.</param>
+    /// <param name="shared">On <see cref="ResourceStatus.Ok"/>, the new handle; otherwise <see langword="default"/>.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.SharingFailure"/> (the resource is not
+    /// shareable); <see cref="ResourceStatus.StaleHandle"/>; <see cref="ResourceStatus.InvalidHandle"/>;
+    /// <see cref="ResourceStatus.CapacityExceeded"/> (the registry is full).</returns>
+    /// <exception cref="ArgumentException"><paramref name="owner"/> belongs to another manager.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceStatus TryShare(ResourceHandle handle, ResourceOwner owner, out ResourceHandle shared)
+    {
+        ThrowIfDisposed();
+        ValidateOwner(owner);
+        shared = default;
+        ulong raw = handle.RawValue;
+        PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
+        if (binding != null)
+        {
+            return binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
+        }
+
+        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        lock (_lock)
+        {
+            ref Entry source = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            if (Unsafe.IsNullRef(ref source))
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            if (source.Kind != PlacementShared)
+            {
+                return ResourceStatus.SharingFailure;
+            }
+
+            Entry copy = source;
+            copy.Owner = (ushort)owner.Id;
+            if (_registry.TryAllocate(in copy, out Handle<Entry> added) != ResourceStatus.Ok)
+            {
+                return ResourceStatus.CapacityExceeded;
+            }
+
+            ref ShareBody body = ref _bodies.GetValueRefOrNullRef(Handle<ShareBody>.FromRawValue(copy.Memory));
+            body.RefCount++;
+            shared = (ResourceHandle)added;
+            AddHoldingsLocked(in copy, body.Placement, shared);
+        }
+
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Gives <paramref name="owner"/> its own handle to a shareable resource, throwing if it cannot.</summary>
+    /// <param name="handle">As <see cref="TryShare"/>.</param>
+    /// <param name="owner">As <see cref="TryShare"/>.</param>
+    /// <returns>The new handle.</returns>
+    /// <exception cref="ResourceException">Sharing failed; <see cref="ResourceException.Status"/> says why.</exception>
+    public ResourceHandle Share(ResourceHandle handle, ResourceOwner owner)
+    {
+        ResourceStatus status = TryShare(handle, owner, out ResourceHandle shared);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return shared;
+    }
+
+    /// <summary>Finds the address and size of a live resource.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <param name="address">On <see cref="ResourceStatus.Ok"/>, the first byte; otherwise 0.</param>
+    /// <param name="size">On <see cref="ResourceStatus.Ok"/>, the size requested; otherwise 0.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> or <see cref="ResourceStatus.InvalidHandle"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    /// <remarks>The address stays valid until the handle (the last owner's, if shared) is released. Pooled anonymous
+    /// handles resolve without a lock; registry handles take the registry lock.</remarks>
+    public ResourceStatus TryResolve(ResourceHandle handle, out nint address, out long size)
+    {
+        ThrowIfDisposed();
+        ulong raw = handle.RawValue;
+        PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
+        if (binding != null)
+        {
+            SlabPool pool = binding.Pool;
+            if (pool.IsRented(raw))
+            {
+                ref PooledRecord record = ref binding.Records[HandleLayout.Index(raw)];
+                if (record.State == PooledRecord.Anonymous && record.Generation == HandleLayout.Generation(raw))
+                {
+                    address = pool.AddressOfRented(raw);
+                    size = record.Size;
+                    return ResourceStatus.Ok;
+                }
+            }
+
+            address = 0;
+            size = 0;
+            return pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+        }
+
+        address = 0;
+        size = 0;
+        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        lock (_lock)
+        {
+            ref Entry e = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            if (Unsafe.IsNullRef(ref e))
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            Underlying(in e, out byte placement, out ulong memory, out _);
+            address = AddressOf(placement, memory);
+            size = e.Size;
+            return ResourceStatus.Ok;
+        }
+    }
+
+    /// <summary>The bytes of a live resource.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <param name="span">On <see cref="ResourceStatus.Ok"/>, <see cref="ResourceMetadata.Size"/> bytes; otherwise empty.</param>
+    /// <returns>As <see cref="TryResolve"/>; <see cref="ResourceStatus.InvalidArgument"/> when the resource is larger
+    /// than a span can be (use <see cref="TryResolve"/>).</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span)
+    {
+        ResourceStatus status = TryResolve(handle, out nint address, out long size);
+        if (status == ResourceStatus.Ok && size > int.MaxValue)
+        {
+            status = ResourceStatus.InvalidArgument;
+        }
+
+        span = status == ResourceStatus.Ok ? NativeView.AsSpan(address, (int)size) : default;
+        return status;
+    }
+
+    /// <summary>The bytes of a live resource, or an empty span when the handle is not live: a stale handle resolves to nothing.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <returns>The bytes, or empty.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public Span<byte> Resolve(ResourceHandle handle)
+    {
+        TryGetSpan(handle, out Span<byte> span);
+        return span;
+    }
+
+    /// <summary>The address of a live resource, or 0 when the handle is not live.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <returns>The address, or 0.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public nint ResolveAddress(ResourceHandle handle)
+    {
+        TryResolve(handle, out nint address, out _);
+        return address;
+    }
+
+    /// <summary>Whether <paramref name="handle"/> is a live handle of this manager.</summary>
+    /// <param name="handle">Any handle.</param>
+    /// <returns><see langword="true"/> when it resolves.</returns>
+    public bool Contains(ResourceHandle handle) => !_disposed && TryResolve(handle, out _, out _) == ResourceStatus.Ok;
+
+    /// <summary>Describes a live resource.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <param name="info">On <see cref="ResourceStatus.Ok"/>, the description; otherwise <see langword="default"/>.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> or <see cref="ResourceStatus.InvalidHandle"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceStatus TryGetInfo(ResourceHandle handle, out ResourceInfo info)
+    {
+        ThrowIfDisposed();
+        info = default;
+        ulong raw = handle.RawValue;
+        PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
+        if (binding != null)
+        {
+            if (!binding.Pool.IsRented(raw))
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            PooledRecord record = binding.Records[HandleLayout.Index(raw)];
+            if (record.State != PooledRecord.Anonymous || record.Generation != HandleLayout.Generation(raw))
+            {
+                return ResourceStatus.InvalidHandle;
+            }
+
+            info = new ResourceInfo(
+                handle, binding.Pool.Type, record.Size, (ResourceFlags)record.Flags, (ResourcePriority)((record.Meta >> 3) & 3),
+                (AccessPattern)(record.Meta >> 5), null, ResourceOwner.None, 1, binding.Placement);
+            return ResourceStatus.Ok;
+        }
+
+        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        lock (_lock)
+        {
+            ref Entry e = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            if (Unsafe.IsNullRef(ref e))
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            Underlying(in e, out _, out _, out int shareCount);
+            info = new ResourceInfo(
+                handle, e.Type, e.Size, e.Flags, e.Priority, e.Access, e.NameId == 0 ? null : _names[e.NameId],
+                e.Owner == 0 ? ResourceOwner.None : new ResourceOwner(e.Owner, _id, _ownerNames[e.Owner]), shareCount, PlacementName(in e));
+            return ResourceStatus.Ok;
+        }
+    }
+
+    /// <summary>Finds a live resource by name.</summary>
+    /// <param name="name">The name it was acquired with.</param>
+    /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, a live handle carrying that name (the most recently
+    /// acquired or shared one while it lives); otherwise <see langword="default"/>.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.NotFound"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    /// <remarks>O(1) and allocation-free, except after the handle it would return was released while others with the
+    /// name live: then one scan of the registry finds another.</remarks>
+    public ResourceStatus TryFind(string name, out ResourceHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ThrowIfDisposed();
+        handle = default;
+        lock (_lock)
+        {
+            if (!_nameIds.TryGetValue(name, out int id))
+            {
+                return ResourceStatus.NotFound;
+            }
+
+            ref NamedSet set = ref CollectionsMarshal.GetValueRefOrNullRef(_liveByName, id);
+            if (Unsafe.IsNullRef(ref set))
+            {
+                return ResourceStatus.NotFound;
+            }
+
+            if (set.Latest.IsNull)
+            {
+                foreach (HandleTable<Entry>.Entry slot in _registry)
+                {
+                    if (slot.Value.NameId == id)
+                    {
+                        set.Latest = (ResourceHandle)slot.Handle;
+                        break;
+                    }
+                }
+            }
+
+            handle = set.Latest;
+            return ResourceStatus.Ok;
+        }
+    }
+
+    private void ValidateOwner(ResourceOwner owner)
+    {
+        if (owner.ManagerId != 0 && owner.ManagerId != _id)
+        {
+            ThrowHelper.ThrowArgument(nameof(owner), $"Owner '{owner.Name}' belongs to another ResourceManager.");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ResourceStatus ReleasePooled(PoolBinding binding, ResourceHandle handle)
+    {
+        ulong raw = handle.RawValue;
+        SlabPool pool = binding.Pool;
+        if (!pool.IsRented(raw))
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        // Read the record before the block goes back: once returned, another thread may rent it and rewrite it.
+        ref PooledRecord record = ref binding.Records[HandleLayout.Index(raw)];
+        int size = record.Size;
+        if (record.State != PooledRecord.Anonymous || record.Generation != HandleLayout.Generation(raw))
+        {
+            // The block holds a registry resource (whose block handle is never given out), or was rented around the
+            // manager, or was just released and rented again by another thread.
+            return pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+        }
+
+        ResourceStatus status = pool.Return(handle); // compare-and-swap: of racing releases exactly one gets Ok
+        if (status != ResourceStatus.Ok)
+        {
+            return status;
+        }
+
+        _budgets.Release(pool.Type, size);
+        _stacks?.TryRemove(raw, out _);
+        WakeWaiters();
+        return ResourceStatus.Ok;
+    }
+
+    private ResourceStatus ReleaseRegistered(ResourceHandle handle, int requiredOwner)
+    {
+        Entry entry;
+        byte placement;
+        ulong memory;
+        lock (_lock)
+        {
+            ref Entry slot = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(handle.RawValue));
+            if (Unsafe.IsNullRef(ref slot))
+            {
+                return ResourceStatus.StaleHandle;
+            }
+
+            if (requiredOwner >= 0 && slot.Owner != requiredOwner)
+            {
+                return ResourceStatus.SharingFailure;
+            }
+
+            entry = slot;
+            Underlying(in entry, out placement, out memory, out _);
+            _registry.Free(Handle<Entry>.FromRawValue(handle.RawValue));
+            RemoveHoldingsLocked(in entry, placement, handle);
+            if (entry.Kind == PlacementShared)
+            {
+                var bodyHandle = Handle<ShareBody>.FromRawValue(entry.Memory);
+                ref ShareBody body = ref _bodies.GetValueRefOrNullRef(bodyHandle);
+                if (--body.RefCount > 0)
+                {
+                    _stacks?.TryRemove(handle.RawValue, out _);
+                    return ResourceStatus.Ok; // other owners still hold it
+                }
+
+                _bodies.Free(bodyHandle);
+            }
+
+            if (KindOf(placement) == PlacementPool)
+            {
+                _registeredPoolBlocks--;
+            }
+        }
+
+        FreeMemory(placement, memory);
+        _budgets.Release(entry.Type, entry.Size);
+        _stacks?.TryRemove(handle.RawValue, out _);
+        WakeWaiters();
+        return ResourceStatus.Ok;
+    }
+}

@@ -1,0 +1,449 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>The coordinator engine code talks to: acquires memory for resources under a <see cref="PlatformProfile"/>'s
+/// budgets, pools and memory regions, and hands out 8-byte generational handles to it.</summary>
+/// <remarks>
+/// <para><b>Routing.</b> A request counts against its type's budget, always. Its memory comes from the smallest fitting
+/// pool of its type when the request belongs in main memory, else (or when that pool is full) from the profile's region
+/// for it: <see cref="ResourceFlags.GpuAccessible"/> to video RAM and <see cref="ResourceFlags.AudioAccessible"/> to
+/// sound RAM where the profile has them, everything else to main RAM.</para>
+/// <para><b>Handles.</b> An anonymous (no name, no owner), non-shareable request served by a pool gets the pool block's
+/// own handle and a 8-byte record beside the block: no lock, no allocation. Every other resource gets a registry entry
+/// (24 bytes plus an 8-byte key) under a short lock. Either way a released or stale handle is detected by its
+/// generation, a handle of another manager or a forged one is refused with <see cref="ResourceStatus.InvalidHandle"/>,
+/// and nothing is touched.</para>
+/// <para><b>Modes.</b> <see cref="AcquisitionMode.NonBlocking"/> fails at once; <see cref="AcquisitionMode.Blocking"/>
+/// waits until a release makes room (woken by the release, never by polling); <see cref="AcquisitionMode.Timeout"/>
+/// waits at most the given time; <see cref="AcquisitionMode.Emergency"/> uses the reserve, then the reclamation
+/// callbacks, then exceeds the budget as a counted overrun, but never a region's physical size. A request that can never
+/// fit (larger than the budget or the region) fails at once in every mode. A blocking wait by a named owner that no
+/// release could end (every holder of what it waits for is itself waiting) returns <see cref="ResourceStatus.Deadlock"/>.</para>
+/// <para><b>Callbacks.</b> Pressure and reclamation callbacks run on the acquiring or releasing thread, outside every
+/// lock of the manager, so they may acquire and release themselves; one that throws is reported through
+/// <see cref="CallbackFaulted"/> and changes nothing.</para>
+/// <para><b>Disposal.</b> <see cref="Dispose"/> reports every live resource (<see cref="ResourceManagerOptions.LeakReported"/>)
+/// and returns all native memory; a manager that is never disposed returns it when finalized.</para>
+/// <para>This class is thread-safe. All members may be used by multiple threads concurrently, except
+/// <see cref="Dispose"/>, which must not race with other calls. Anonymous pooled acquisitions and releases are lock-free
+/// (a thread-local block cache, a compare-and-swap on the block's generation, lock-free budget accounting); registry
+/// operations take one short lock; a blocked acquisition sleeps on a monitor that releases pulse.</para>
+/// </remarks>
+public sealed partial class ResourceManager : IDisposable
+{
+    /// <summary>Most named owners one manager can have.</summary>
+    public const int MaxOwners = ushort.MaxValue;
+
+    /// <summary>Most memory regions a profile may have to be managed.</summary>
+    public const int MaxRegions = 15;
+
+    /// <summary>Largest size a resource may have (2^48 − 1 bytes); larger requests fail as impossible.</summary>
+    public const long MaxResourceSize = (1L << 48) - 1;
+
+    private static int s_nextId;
+
+    private readonly int _id;
+    private readonly PlatformProfile _profile;
+    private readonly ResourceManagerOptions _options;
+    private readonly NativeAllocator _allocator;
+    private readonly ResourceBudgetManager _budgets;
+    private readonly Region[] _regions;
+    private readonly Region _main;
+    private readonly Region _video;          // The main region when the profile has no video RAM.
+    private readonly Region _sound;          // The main region when the profile has no sound RAM.
+    private readonly ArenaAllocator? _poolSource;
+    private readonly PoolManager _pools;
+    private readonly PoolBinding?[] _poolByTag = new PoolBinding?[HandleLayout.MaxTag + 1];
+    private readonly PoolBinding[] _bindings;
+    private readonly int _keyCount;          // Wait-for keys: one per resource type, then one per region.
+
+    private readonly object _lock = new();   // Guards everything below up to _stacks.
+    private readonly HandleTable<Entry> _registry;
+    private readonly HandleTable<ShareBody> _bodies;
+    private readonly int _registryTag;
+    private readonly Dictionary<string, int> _nameIds = new(StringComparer.Ordinal);
+    private readonly List<string> _names = [string.Empty]; // id 0: unnamed
+    private readonly Dictionary<int, NamedSet> _liveByName = [];
+    private readonly Dictionary<string, int> _ownerIds = new(StringComparer.Ordinal);
+    private readonly List<string> _ownerNames = ["(none)"];
+    private readonly WaitForGraph _graph;
+    private int _registeredPoolBlocks;       // Pool blocks whose resource is in the registry (for LiveCount).
+
+    private readonly ConcurrentDictionary<ulong, string>? _stacks;
+    private readonly object _waitLock = new();
+    private HandleChain? _scopePages;
+    private int _waiters;
+    private long _releaseEpoch;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a manager for <paramref name="profile"/>: its budgets, its pools (made thread-safe) and one
+    /// allocator per memory region (an arena over a fixed block, or the host heap).</summary>
+    /// <param name="profile">The platform to model.</param>
+    /// <param name="options">Further settings, or null for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="profile"/> is null.</exception>
+    /// <exception cref="ArgumentException">The profile has more than <see cref="MaxRegions"/> regions, or an option is out of range.</exception>
+    /// <exception cref="OutOfMemoryException">A region or table could not be allocated; nothing is leaked.</exception>
+    public ResourceManager(PlatformProfile profile, ResourceManagerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        options ??= new ResourceManagerOptions();
+        options.Validate();
+        if (profile.Regions.Count > MaxRegions)
+        {
+            throw new ArgumentException($"A managed profile has at most {MaxRegions} regions; '{profile.Name}' has {profile.Regions.Count}.", nameof(profile));
+        }
+
+        _id = Interlocked.Increment(ref s_nextId);
+        _profile = profile;
+        _options = options;
+        _allocator = options.Allocator ?? NativeAllocator.Default;
+        _budgets = new ResourceBudgetManager(profile.Budgets);
+        _keyCount = ResourceTypes.Count + profile.Regions.Count;
+        _graph = new WaitForGraph(_keyCount);
+        _stacks = options.CaptureAcquisitionStacks ? new ConcurrentDictionary<ulong, string>() : null;
+
+        var built = new List<IDisposable>();
+        try
+        {
+            _regions = new Region[profile.Regions.Count];
+            for (int i = 0; i < _regions.Length; i++)
+            {
+                _regions[i] = new Region(profile.Regions[i], i, ResourceTypes.Count + i, _allocator);
+                built.Add(_regions[i]);
+            }
+
+            _main = Array.Find(_regions, r => ReferenceEquals(r.Spec, profile.MainRegion))!;
+            _video = Array.Find(_regions, r => r.Spec.Kind == RegionKind.Video) ?? _main;
+            _sound = Array.Find(_regions, r => r.Spec.Kind == RegionKind.Sound) ?? _main;
+
+            // Pools carve their slabs from main memory: on an arena-backed profile they compete for the machine's bytes.
+            _poolSource = _main.Arena != null ? new ArenaAllocator(_main.Arena) : null;
+            IEnumerable<PoolConfig> pools = (options.Pools ?? profile.Pools).Select(c => c with { ThreadSafe = true });
+            _pools = new PoolManager(pools, _poolSource ?? _allocator);
+            built.Add(_pools);
+            _bindings = new PoolBinding[_pools.Pools.Count];
+            for (int i = 0; i < _bindings.Length; i++)
+            {
+                SlabPool pool = _pools.Pools[i];
+                _bindings[i] = new PoolBinding(pool, _allocator);
+                built.Add(_bindings[i]);
+                _poolByTag[pool.Tag] = _bindings[i];
+            }
+
+            _registry = new HandleTable<Entry>(options.MaxRegisteredResources, _allocator);
+            built.Add(_registry);
+            _bodies = new HandleTable<ShareBody>(options.MaxRegisteredResources, _allocator);
+            built.Add(_bodies);
+            _registryTag = _registry.Tag;
+        }
+        catch
+        {
+            for (int i = built.Count - 1; i >= 0; i--)
+            {
+                built[i].Dispose();
+            }
+
+            throw;
+        }
+
+        _budgets.CallbackFaulted += (_, e) => CallbackFaulted?.Invoke(this, e);
+    }
+
+    /// <summary>Raised (on the thread that ran it) when a pressure, reclamation or leak callback throws.</summary>
+    public event EventHandler<CallbackFaultEventArgs>? CallbackFaulted;
+
+    /// <summary>The profile this manager models.</summary>
+    public PlatformProfile Profile => _profile;
+
+    /// <summary>The settings it was created with.</summary>
+    public ResourceManagerOptions Options => _options;
+
+    /// <summary>The pools requests are routed to: <c>Pools.GetPoolStats(ResourceType.Memory, 4096)</c>.</summary>
+    public PoolManager Pools => _pools;
+
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Callback exceptions caught since creation.</summary>
+    public long CallbackFaults => _budgets.CallbackFaults;
+
+    /// <summary>Live handles (each owner of a shared resource counts once).</summary>
+    /// <remarks>Sums the pools' and the registry's counts: exact when no acquisition or release is in flight.</remarks>
+    public int LiveCount
+    {
+        get
+        {
+            ThrowIfDisposed();
+            int pooled = 0;
+            foreach (PoolBinding binding in _bindings)
+            {
+                pooled += binding.Pool.GetStats().UsedBlocks;
+            }
+
+            lock (_lock)
+            {
+                return pooled - _registeredPoolBlocks + _registry.Count;
+            }
+        }
+    }
+
+    /// <summary>Native bytes of bookkeeping per live resource: the registry's slot, or a pooled block's record and
+    /// generation.</summary>
+    public static int RegistryBytesPerResource => HandleTable<Entry>.BytesPerSlot;
+
+    /// <summary>Bookkeeping bytes per pooled anonymous resource: its record beside the block plus the pool's generation.</summary>
+    public static int PooledBytesPerResource => System.Runtime.CompilerServices.Unsafe.SizeOf<PooledRecord>() + PoolStats.BookkeepingBytesPerBlock;
+
+    /// <summary>The budget in force for <paramref name="type"/>.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The budget.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public ResourceBudget GetBudget(ResourceType type) => _budgets.GetBudget(type);
+
+    /// <summary>Replaces <paramref name="type"/>'s budget. Usage above a smaller budget drains as resources are released;
+    /// a larger one wakes blocked acquisitions.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="budget">The new budget.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="budget"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public void SetBudget(ResourceType type, ResourceBudget budget)
+    {
+        ThrowIfDisposed();
+        _budgets.SetBudget(type, budget);
+        WakeWaiters();
+    }
+
+    /// <summary>A snapshot of <paramref name="type"/>'s accounting: current and peak bytes, counts, failures, reserve use,
+    /// emergency overruns, reclamations and pressure.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The statistics.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public ResourceStats GetStats(ResourceType type) => _budgets.GetStats(type);
+
+    /// <summary>The pressure level last published for <paramref name="type"/>.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The level.</returns>
+    public ResourcePressure GetPressure(ResourceType type) => _budgets.GetPressure(type);
+
+    /// <summary>Snapshots of every region of the profile, in the profile's order.</summary>
+    /// <returns>One entry per region.</returns>
+    public RegionStats[] GetRegionStats()
+    {
+        ThrowIfDisposed();
+        var stats = new RegionStats[_regions.Length];
+        for (int i = 0; i < stats.Length; i++)
+        {
+            stats[i] = _regions[i].GetStats();
+        }
+
+        return stats;
+    }
+
+    /// <summary>A snapshot of the region of kind <paramref name="kind"/> (main memory when the profile has none of that kind).</summary>
+    /// <param name="kind">Main, video or sound.</param>
+    /// <returns>The statistics.</returns>
+    public RegionStats GetRegionStats(RegionKind kind)
+    {
+        ThrowIfDisposed();
+        return RegionFor(kind).GetStats();
+    }
+
+    /// <summary>Registers a callback for every pressure level change of every type.</summary>
+    /// <param name="callback">Called outside every lock, on the thread whose acquisition or release changed the level.</param>
+    /// <returns>Dispose it to unregister (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    public IDisposable RegisterPressureCallback(PressureCallback callback) => _budgets.RegisterPressureCallback(callback);
+
+    /// <summary>Registers a callback asked to free <paramref name="type"/> memory (usually by releasing cached resources
+    /// through this manager) before a request is refused on budget.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="callback">Returns the bytes it freed.</param>
+    /// <returns>Dispose it to unregister (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public IDisposable RegisterReclamationCallback(ResourceType type, ReclamationCallback callback) =>
+        _budgets.RegisterReclamationCallback(type, callback);
+
+    /// <summary>The owner called <paramref name="name"/>, created on first use.</summary>
+    /// <param name="name">A non-empty name such as "GraphicsDriver".</param>
+    /// <returns>The owner; the same name always returns the same owner.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="MaxOwners"/> owners exist already.</exception>
+    public ResourceOwner GetOwner(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            if (!_ownerIds.TryGetValue(name, out int id))
+            {
+                if (_ownerNames.Count > MaxOwners)
+                {
+                    ThrowHelper.ThrowInvalidOperation($"A manager has at most {MaxOwners} owners.");
+                }
+
+                id = _graph.AddOwner();
+                Debug.Assert(id == _ownerNames.Count, "Owner ids and the graph's agree.");
+                _ownerNames.Add(name);
+                _ownerIds.Add(name, id);
+            }
+
+            return new ResourceOwner(id, _id, _ownerNames[id]);
+        }
+    }
+
+    /// <summary>Every resource alive now, as <see cref="Dispose"/> would report it.</summary>
+    /// <returns>The report (empty when nothing is alive).</returns>
+    public LeakReport CreateLeakReport()
+    {
+        ThrowIfDisposed();
+        var resources = new List<LeakedResource>();
+        foreach (PoolBinding binding in _bindings)
+        {
+            SlabPool pool = binding.Pool;
+            int issued = pool.IssuedCount;
+            for (int i = 0; i < issued; i++)
+            {
+                ResourceHandle handle = pool.RentedHandleAt(i);
+                PooledRecord record = binding.Records[i];
+                if (!handle.IsNull && record.State == PooledRecord.Anonymous)
+                {
+                    resources.Add(new LeakedResource(
+                        handle, null, pool.Type, record.Size, _ownerNames[0], (ResourceFlags)record.Flags, binding.Placement, StackOf(handle)));
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (HandleTable<Entry>.Entry slot in _registry)
+            {
+                ref Entry e = ref slot.Value;
+                var handle = (ResourceHandle)slot.Handle;
+                resources.Add(new LeakedResource(
+                    handle,
+                    e.NameId == 0 ? null : _names[e.NameId],
+                    e.Type,
+                    e.Size,
+                    _ownerNames[e.Owner],
+                    e.Flags,
+                    PlacementName(in e),
+                    StackOf(handle)));
+            }
+        }
+
+        return new LeakReport(_profile.Name, resources);
+    }
+
+    /// <summary>Reports the resources still alive (<see cref="ResourceManagerOptions.LeakReported"/>), then returns every
+    /// byte of native memory the manager holds. Handles issued before become invalid. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        LeakReport report = CreateLeakReport();
+        _disposed = true;
+        lock (_waitLock)
+        {
+            _releaseEpoch++;
+            Monitor.PulseAll(_waitLock); // blocked acquisitions wake, see the manager disposed and throw
+        }
+
+        if (!report.IsEmpty)
+        {
+            Action<LeakReport>? callback = _options.LeakReported;
+            if (callback == null)
+            {
+                Debug.WriteLine(report.ToString());
+            }
+            else
+            {
+                try
+                {
+                    callback(report);
+                }
+                catch (Exception exception)
+                {
+                    CallbackFaulted?.Invoke(this, new CallbackFaultEventArgs(report.Resources[0].Type, isReclamation: false, exception));
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            _scopePages?.Dispose();
+            _pools.Dispose();
+            foreach (PoolBinding binding in _bindings)
+            {
+                binding.Dispose();
+            }
+
+            foreach (Region region in _regions)
+            {
+                region.Dispose();
+            }
+
+            _registry.Dispose();
+            _bodies.Dispose();
+            _stacks?.Clear();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"ResourceManager({_profile.Name})";
+
+    /// <summary>The scope page store, created on first use (by <c>ResourceScope</c>).</summary>
+    internal HandleChain ScopePages
+    {
+        get
+        {
+            HandleChain? pages = Volatile.Read(ref _scopePages);
+            if (pages != null)
+            {
+                return pages;
+            }
+
+            lock (_lock)
+            {
+                ThrowIfDisposed();
+                return _scopePages ??= new HandleChain(_options.MaxScopePages, _allocator);
+            }
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(this);
+        }
+    }
+
+    private string? StackOf(ResourceHandle handle) =>
+        _stacks != null && _stacks.TryGetValue(handle.RawValue, out string? stack) ? stack : null;
+
+    private Region RegionFor(RegionKind kind) => kind switch
+    {
+        RegionKind.Video => _video,
+        RegionKind.Sound => _sound,
+        _ => _main,
+    };
+
+    /// <summary>Wakes blocked acquisitions after something was freed; one volatile read when nobody waits.</summary>
+    private void WakeWaiters()
+    {
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            lock (_waitLock)
+            {
+                _releaseEpoch++;
+                Monitor.PulseAll(_waitLock);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+namespace Flight.Hal.Resources;
+
+/// <summary>A region backed directly by the host's allocator (<see cref="RegionBacking.HostHeap"/>): one native
+/// allocation per request, counted against the region's size, every live pointer remembered so that
+/// <see cref="Dispose"/> (or the finalizer) returns them all.</summary>
+/// <remarks>This class is thread-safe: all members may be used by multiple threads concurrently.</remarks>
+internal sealed unsafe class HostHeap : IDisposable
+{
+    private readonly NativeAllocator _allocator;
+    private readonly long _capacity;
+    private readonly int _minAlignment;
+    private readonly object _lock = new();
+    private readonly Dictionary<nint, (nuint Bytes, nuint Alignment)> _live = [];
+    private long _used;
+    private long _peak;
+    private long _failures;
+    private bool _disposed;
+
+    public HostHeap(long capacity, int minAlignment, NativeAllocator allocator)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        _capacity = capacity;
+        _minAlignment = Math.Max(16, minAlignment);
+        _allocator = allocator;
+    }
+
+    ~HostHeap() => Release();
+
+    public long Capacity => _capacity;
+
+    public long Used => Volatile.Read(ref _used);
+
+    public long Peak => Volatile.Read(ref _peak);
+
+    public long Failures => Volatile.Read(ref _failures);
+
+    public int LiveCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _live.Count;
+            }
+        }
+    }
+
+    /// <summary>Allocates <paramref name="size"/> bytes; <see cref="ResourceStatus.RegionExhausted"/> past the region's
+    /// size, <see cref="ResourceStatus.OutOfMemory"/> when the host refuses.</summary>
+    public ResourceStatus TryAllocate(long size, int alignment, out nint address)
+    {
+        address = 0;
+        nuint align = (nuint)Math.Max(alignment, _minAlignment);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (size > _capacity - _used)
+            {
+                _failures++;
+                return ResourceStatus.RegionExhausted;
+            }
+
+            void* pointer = _allocator.TryAllocate((nuint)size, align);
+            if (pointer == null)
+            {
+                _failures++;
+                return ResourceStatus.OutOfMemory;
+            }
+
+            address = (nint)pointer;
+            _live.Add(address, ((nuint)size, align));
+            _used += size;
+            _peak = Math.Max(_peak, _used);
+            return ResourceStatus.Ok;
+        }
+    }
+
+    /// <summary>Frees an address <see cref="TryAllocate"/> returned.</summary>
+    /// <exception cref="InvalidOperationException">The address is not live here (an accounting bug in the caller).</exception>
+    public void Free(nint address)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return; // everything went back at Dispose
+            }
+
+            if (!_live.Remove(address, out (nuint Bytes, nuint Alignment) block))
+            {
+                ThrowHelper.ThrowInvalidOperation($"0x{address:x} is not a live host-heap allocation.");
+            }
+
+            _allocator.Free((void*)address, block.Bytes, block.Alignment);
+            _used -= (long)block.Bytes;
+        }
+    }
+
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (KeyValuePair<nint, (nuint Bytes, nuint Alignment)> block in _live)
+            {
+                _allocator.Free((void*)block.Key, block.Value.Bytes, block.Value.Alignment);
+            }
+
+            _live.Clear();
+            _used = 0;
+        }
+    }
+}

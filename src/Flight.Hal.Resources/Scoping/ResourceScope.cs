@@ -1,0 +1,131 @@
+namespace Flight.Hal.Resources;
+
+/// <summary>A group of resources released together at the end of a <c>using</c> block: per-frame transient memory.</summary>
+/// <remarks>
+/// <para>Handles acquired through the scope are recorded in the manager's scope pages (256-byte pool blocks, 30
+/// handles each; see <see cref="ResourceManagerOptions.MaxScopePages"/>), so a scope allocates no GC memory however
+/// many resources it holds. <see cref="Dispose"/> releases them last-acquired first.</para>
+/// <para>A <c>ref struct</c>: one thread uses it. Copies are safe — the scope is named by the handle of its first page,
+/// so a second <see cref="Dispose"/> meets a stale page and does nothing.</para>
+/// </remarks>
+public readonly ref struct ResourceScope
+{
+    private readonly ResourceManager? _manager;
+    private readonly ResourceHandle _list;
+
+    internal ResourceScope(ResourceManager manager, ResourceHandle list)
+    {
+        _manager = manager;
+        _list = list;
+    }
+
+    /// <summary>Resources held by the scope now; 0 once disposed.</summary>
+    public int Count => IsUsable ? Math.Max(0, _manager!.ScopePages.Count(_list)) : 0;
+
+    private bool IsUsable => _manager != null && !_manager.IsDisposed;
+
+    /// <summary>Acquires a resource that the scope releases.</summary>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the handle; otherwise <see langword="default"/>.</param>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="owner">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <returns>As <see cref="ResourceManager.TryAcquire"/>; also <see cref="ResourceStatus.StaleHandle"/> when the scope
+    /// was disposed, and <see cref="ResourceStatus.PoolExhausted"/> when no scope page is left (the resource is then
+    /// released again).</returns>
+    public ResourceStatus TryAcquire(
+        in ResourceMetadata metadata,
+        out ResourceHandle handle,
+        string? name = null,
+        AcquisitionMode mode = AcquisitionMode.NonBlocking,
+        TimeSpan timeout = default,
+        ResourceOwner owner = default)
+    {
+        handle = default;
+        if (_manager == null)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        ResourceStatus status = _manager.TryAcquire(in metadata, out ResourceHandle acquired, name, mode, timeout, owner);
+        if (status != ResourceStatus.Ok)
+        {
+            return status;
+        }
+
+        status = TryAdd(acquired);
+        if (status != ResourceStatus.Ok)
+        {
+            _manager.Release(acquired);
+            return status;
+        }
+
+        handle = acquired;
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>Acquires a resource that the scope releases, throwing if it cannot.</summary>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <returns>The handle.</returns>
+    /// <exception cref="ResourceException">No resource; <see cref="ResourceException.Status"/> says why.</exception>
+    public ResourceHandle Acquire(in ResourceMetadata metadata, string? name = null, AcquisitionMode mode = AcquisitionMode.NonBlocking)
+    {
+        ResourceStatus status = TryAcquire(in metadata, out ResourceHandle handle, name, mode);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return handle;
+    }
+
+    /// <summary>Acquires transient memory for <paramref name="count"/> values of <typeparamref name="T"/>, released
+    /// with the scope.</summary>
+    /// <typeparam name="T">An unmanaged type.</typeparam>
+    /// <param name="count">Values needed, at least 1.</param>
+    /// <param name="type">The budget to count it against.</param>
+    /// <returns>The memory, not cleared.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
+    /// <exception cref="ResourceException">No memory; <see cref="ResourceException.Status"/> says why.</exception>
+    public unsafe Span<T> AcquireSpan<T>(int count, ResourceType type = ResourceType.Memory)
+        where T : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ResourceHandle handle = Acquire(new ResourceMetadata(type, checked((long)count * sizeof(T))));
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(_manager!.Resolve(handle));
+    }
+
+    /// <summary>Hands an already acquired handle to the scope, which will release it.</summary>
+    /// <param name="handle">A live handle of the scope's manager.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> (scope disposed) or
+    /// <see cref="ResourceStatus.PoolExhausted"/> (no scope page left).</returns>
+    public ResourceStatus TryAdd(ResourceHandle handle)
+    {
+        if (!IsUsable)
+        {
+            return _manager == null ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+        }
+
+        return _manager!.ScopePages.TryAppend(_list, handle);
+    }
+
+    /// <summary>Releases everything acquired through the scope, last first; does nothing the second time.</summary>
+    public void Dispose()
+    {
+        if (!IsUsable)
+        {
+            return;
+        }
+
+        HandleChain pages = _manager!.ScopePages;
+        while (pages.TryPop(_list, out ResourceHandle handle))
+        {
+            _manager.Release(handle); // a handle released by hand already is stale: nothing happens
+        }
+
+        pages.Free(_list);
+    }
+}
