@@ -2,128 +2,144 @@ namespace Flight.Hal.Resources.Tests.Management;
 
 public class WaitForGraphTests
 {
-    private const ResourceType Memory = ResourceType.Memory;
-    private const ResourceType Hardware = ResourceType.Hardware;
-    private const ResourceType Custom = ResourceType.Custom;
+    private const int Memory = 0;
+    private const int Hardware = 1;
+    private const int Custom = 2;
+    private const int Keys = 3;
+
+    /// <summary>Usage equal to what tracked owners hold: no untracked code holds anything.</summary>
+    private static long[] Tracked(WaitForGraph graph)
+    {
+        var usage = new long[Keys];
+        for (int owner = 1; owner <= graph.OwnerCount; owner++)
+        {
+            for (int key = 0; key < Keys; key++)
+            {
+                usage[key] += graph.Holdings(owner, key);
+            }
+        }
+
+        return usage;
+    }
 
     [Fact]
     public void TwoOwners_EachWaitingForWhatTheOtherHolds_IsADeadlock()
     {
-        // Arrange: the graphics driver holds video memory (Hardware) and waits for Memory; the audio driver holds Memory.
-        var graph = new WaitForGraph();
+        // Arrange: the graphics driver holds Hardware and waits for Memory; the audio driver holds Memory.
+        var graph = new WaitForGraph(Keys);
         int graphics = graph.AddOwner();
         int audio = graph.AddOwner();
-        graph.AddHolding(graphics, Hardware);
-        graph.AddHolding(audio, Memory);
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(graphics, Memory));
+        graph.AddHolding(graphics, Hardware, 100);
+        graph.AddHolding(audio, Memory, 100);
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(graphics, Memory, Tracked(graph)));
 
         // Act: audio now wants Hardware, which only the blocked graphics driver holds.
-        ResourceStatus status = graph.TryBeginWait(audio, Hardware);
+        ResourceStatus status = graph.TryBeginWait(audio, Hardware, Tracked(graph));
 
         // Assert
         Assert.Equal(ResourceStatus.Deadlock, status);
+        Assert.False(graph.IsBlocked(audio)); // a refused wait records nothing
     }
 
     [Fact]
     public void Wait_ThatARunningHolderCanSatisfy_IsAllowed()
     {
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
         int b = graph.AddOwner();
         int c = graph.AddOwner();
-        graph.AddHolding(a, Hardware);
-        graph.AddHolding(b, Memory);
-        graph.AddHolding(c, Hardware); // c also holds Hardware and is running
-        graph.TryBeginWait(a, Memory);
+        graph.AddHolding(a, Hardware, 10);
+        graph.AddHolding(b, Memory, 10);
+        graph.AddHolding(c, Hardware, 10); // c also holds Hardware and is running
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(a, Memory, Tracked(graph)));
 
         // A cycle a -> b -> a exists, but c can release Hardware and wake b.
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Hardware));
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Hardware, Tracked(graph)));
     }
 
     [Fact]
-    public void Waiting_ForATypeOnlyTheAskerHolds_IsADeadlock()
+    public void UntrackedBytes_CountAsARunningHolder()
     {
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
-        graph.AddHolding(a, Memory);
+        int b = graph.AddOwner();
+        graph.AddHolding(a, Hardware, 10);
+        graph.AddHolding(b, Memory, 10);
+        graph.TryBeginWait(a, Memory, Tracked(graph));
+        long[] usage = Tracked(graph);
+        usage[Hardware] += 1; // someone without an owner holds one byte of Hardware
 
-        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(a, Memory));
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Hardware, usage));
     }
 
     [Fact]
-    public void Waiting_ForATypeNobodyHolds_IsADeadlock()
+    public void Waiting_ForAKeyOnlyTheAskerHolds_IsADeadlock()
     {
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
+        int a = graph.AddOwner();
+        graph.AddHolding(a, Memory, 64);
+
+        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(a, Memory, Tracked(graph)));
+    }
+
+    [Fact]
+    public void Waiting_ForAKeyNothingUses_IsAllowed_BecauseTheRetryWillFindRoom()
+    {
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
 
-        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(a, Custom));
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(a, Custom, Tracked(graph)));
+        Assert.True(graph.IsBlocked(a));
+        graph.EndWait(a, Custom);
+        Assert.False(graph.IsBlocked(a));
     }
 
     [Fact]
     public void ThreeOwnerChain_IsDetected_AndResolvesWhenOneWakes()
     {
         // a holds Memory, waits Hardware; b holds Hardware, waits Custom; c holds Custom and asks for Memory.
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
         int b = graph.AddOwner();
         int c = graph.AddOwner();
-        graph.AddHolding(a, Memory);
-        graph.AddHolding(b, Hardware);
-        graph.AddHolding(c, Custom);
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(a, Hardware));
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Custom)); // c is running, so b can be woken
+        graph.AddHolding(a, Memory, 1);
+        graph.AddHolding(b, Hardware, 1);
+        graph.AddHolding(c, Custom, 1);
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(a, Hardware, Tracked(graph)));
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Custom, Tracked(graph))); // c is running, so b can be woken
 
-        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(c, Memory));
+        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(c, Memory, Tracked(graph)));
 
-        // b gives up waiting: c's wait can now be woken through b (b runs, releases Hardware, wakes a, a releases Memory).
-        graph.EndWait(b);
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(c, Memory));
+        // b gives up waiting: c's wait can now be woken through b.
+        graph.EndWait(b, Custom);
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(c, Memory, Tracked(graph)));
     }
 
     [Fact]
-    public void RefusedWait_ChangesNothing()
+    public void ReleasedHoldings_NoLongerBlock()
     {
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
         int b = graph.AddOwner();
-        graph.AddHolding(a, Memory);
-        graph.AddHolding(b, Hardware);
-        graph.TryBeginWait(a, Hardware);
-        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(b, Memory));
+        graph.AddHolding(a, Hardware, 5);
+        graph.AddHolding(b, Memory, 5);
+        graph.TryBeginWait(a, Memory, Tracked(graph));
+        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(b, Hardware, Tracked(graph)));
 
-        // b is not marked as waiting: a third owner's wait on Hardware can still be woken by b.
-        int c = graph.AddOwner();
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(c, Hardware));
+        graph.RemoveHolding(a, Hardware, 5); // a's Hardware went back (say, released by a reclamation callback)
+
+        Assert.Equal(0, graph.Holdings(a, Hardware));
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(b, Hardware, Tracked(graph)));
     }
 
     [Fact]
-    public void Releases_UpdateTheHoldings()
+    public void RemovingMoreThanHeld_Throws_AndChangesNothing()
     {
-        var graph = new WaitForGraph();
+        var graph = new WaitForGraph(Keys);
         int a = graph.AddOwner();
-        int b = graph.AddOwner();
-        graph.AddHolding(b, Memory);
-        graph.AddHolding(b, Memory);
-        graph.RemoveHolding(b, Memory);
-        Assert.Equal(1, graph.Holdings(b, Memory));
-        graph.RemoveHolding(b, Memory);
+        graph.AddHolding(a, Memory, 5);
 
-        Assert.Equal(ResourceStatus.Deadlock, graph.TryBeginWait(a, Memory)); // b no longer holds any
-        Assert.Throws<InvalidOperationException>(() => graph.RemoveHolding(b, Memory));
-        Assert.Equal(2, graph.OwnerCount);
-    }
-
-    [Fact]
-    public void WaitingTwice_IsAProgrammingError()
-    {
-        var graph = new WaitForGraph();
-        int a = graph.AddOwner();
-        int b = graph.AddOwner();
-        graph.AddHolding(b, Memory);
-        graph.TryBeginWait(a, Memory);
-
-        Assert.Throws<InvalidOperationException>(() => graph.TryBeginWait(a, Memory));
-        graph.EndWait(a);
-        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(a, Memory));
+        Assert.Throws<InvalidOperationException>(() => graph.RemoveHolding(a, Memory, 6));
+        Assert.Equal(5, graph.Holdings(a, Memory));
     }
 }
