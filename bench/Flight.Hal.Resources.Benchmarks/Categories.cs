@@ -8,4 +8,7 @@ public static class Categories
     public const string Contention = "Contention";
     public const string Arena = "Arena";
     public const string Budgets = "Budgets";
+
+    /// <summary>ResourceManager acquire/release, scoped forms, contention.</summary>
+    public const string Manager = "Manager";
 }

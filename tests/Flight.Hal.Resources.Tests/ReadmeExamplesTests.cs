@@ -108,4 +108,74 @@ public class ReadmeExamplesTests
         Assert.Equal(ResourceStatus.BudgetExceeded, budgets.TryReserve(ResourceType.Memory, 9 * 1024 * 1024));
         Assert.Equal(1, budgets.GetStats(ResourceType.Memory).Reclamations);
     }
+
+    [Fact]
+    public void ResourceManager_Example()
+    {
+        LeakReport? leaks = null;
+        var lines = new List<string>();
+        var manager = new ResourceManager(PlatformProfile.Get("dreamcast"),
+            new ResourceManagerOptions { LeakReported = report => leaks = report });
+
+        var textureInfo = new ResourceMetadata(ResourceType.Hardware, 64 * 1024, alignment: 32, ResourceFlags.GpuAccessible);
+        ResourceStatus status = manager.TryAcquire(textureInfo, out ResourceHandle texture, name: "title.tex");
+        Assert.Equal(ResourceStatus.Ok, status);
+        Span<byte> texels = manager.Resolve(texture);
+        Assert.Equal(64 * 1024, texels.Length);
+        Assert.Equal(64 * 1024, manager.GetRegionStats(RegionKind.Video).UsedBytes);
+        Assert.Equal(ResourceStatus.Ok, manager.Release(texture));
+        Assert.Equal(ResourceStatus.StaleHandle, manager.Release(texture));
+        Assert.True(manager.Resolve(texture).IsEmpty);
+
+        var meshInfo = new ResourceMetadata(ResourceType.Memory, 256 * 1024);
+        Assert.Equal(ResourceStatus.Ok, manager.TryAcquire(meshInfo, out ResourceHandle mesh, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromMilliseconds(5)));
+        Assert.Equal(ResourceStatus.Ok, manager.TryAcquire(meshInfo, out ResourceHandle spare, mode: AcquisitionMode.Emergency));
+
+        using (ScopedResource scratch = manager.AcquireScoped(new ResourceMetadata(ResourceType.Memory, 512)))
+        {
+            scratch.Span.Clear();
+        }
+
+        using (ResourceScope frame = manager.BeginScope())
+        {
+            Span<float> vertices = frame.AcquireSpan<float>(1024);
+            Assert.Equal(1024, vertices.Length);
+            frame.Acquire(new ResourceMetadata(ResourceType.Memory, 2048));
+            Assert.Equal(2, frame.Count);
+        }
+
+        Assert.Equal(2 * 256 * 1024, manager.GetStats(ResourceType.Memory).CurrentBytes); // scratch and the frame are gone
+
+        ResourceRef<System.Numerics.Matrix4x4> camera = manager.Acquire<System.Numerics.Matrix4x4>();
+        camera.Value = System.Numerics.Matrix4x4.Identity;
+        Assert.True(camera.Value.IsIdentity);
+        camera.Dispose();
+        Assert.False(camera.IsAlive);
+
+        ResourceOwner graphics = manager.GetOwner("GraphicsDriver");
+        ResourceOwner audio = manager.GetOwner("AudioDriver");
+        ResourceHandle vb = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 16 * 1024, flags: ResourceFlags.Shareable), owner: graphics);
+        ResourceHandle audioVb = manager.Share(vb, audio);
+        Assert.Equal(ResourceStatus.Ok, manager.Release(vb, graphics));
+        Assert.False(manager.Resolve(audioVb).IsEmpty);
+        Assert.Equal(ResourceStatus.Ok, manager.Release(audioVb, audio));
+
+        manager.SetBudget(ResourceType.Custom, new ResourceBudget(maxBytes: 1 << 20, reservedBytes: 64 << 10));
+        using IDisposable onPressure = manager.RegisterPressureCallback((in PressureChange change) =>
+            lines.Add($"{change.Type}: {change.Previous} -> {change.Current}"));
+        using IDisposable onShortage = manager.RegisterReclamationCallback(ResourceType.Memory,
+            (type, requestedBytes) => 0);
+        ResourceStats stats = manager.GetStats(ResourceType.Memory);
+        Assert.Equal(2 * 256 * 1024, stats.CurrentBytes);
+        ResourceHandle big = manager.Acquire(new ResourceMetadata(ResourceType.Custom, 900 << 10));
+        Assert.Equal(["Custom: None -> High"], lines);
+        manager.Release(big);
+
+        manager.Release(mesh);
+        manager.Dispose();
+        Assert.NotNull(leaks);
+        LeakedResource leaked = Assert.Single(leaks.Resources);
+        Assert.Equal(spare, leaked.Handle);
+        Assert.Equal(256 * 1024, leaked.Size);
+    }
 }
