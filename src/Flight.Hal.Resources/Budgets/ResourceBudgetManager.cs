@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
@@ -26,6 +27,13 @@ public sealed class ResourceBudgetManager
     private PressureCallback[] _pressureCallbacks = [];          // Copy-on-write.
     private readonly ReclamationCallback[][] _reclaimers = new ReclamationCallback[ResourceTypes.Count][]; // Copy-on-write per type.
     private long _callbackFaults;
+    private const int CounterSlots = 64;
+    private static int s_nextCounterSlot;
+    [ThreadStatic]
+    private static ThreadCounters?[]? t_counters;             // Per thread: counter blocks by slot; a slot is shared by managers
+    private readonly int _counterSlot = (Interlocked.Increment(ref s_nextCounterSlot) & int.MaxValue) % CounterSlots;
+    private readonly object _identity = new();                 // What a thread's counter block names as its owner.
+    private readonly List<ThreadCounters> _counterBlocks = []; // Every thread's block for this manager (under _registrationLock).
 
     /// <summary>Creates a manager; types not in <paramref name="budgets"/> get <see cref="ResourceBudget.Unlimited"/>.</summary>
     /// <param name="budgets">Budgets per type, or null.</param>
@@ -155,8 +163,72 @@ public sealed class ResourceBudgetManager
             current = seen;
         }
 
-        Interlocked.Increment(ref account.Releases);
+        LocalCounters().Values[((int)type * 2) + 1]++;
         PublishPressure(type, account, current - bytes);
+    }
+
+    /// <summary>The manager's hot path: an ordinary reservation for a validated type and a positive size, without the
+    /// reclamation callbacks. One compare-and-swap, no call unless the peak or the pressure level moves.</summary>
+    /// <returns><see langword="false"/> when the bytes do not fit now (or the word was contended): the caller then takes
+    /// <see cref="TryReserve(ResourceType, long, BudgetMode, bool)"/>, which retries and asks reclamation.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReserveFast(ResourceType type, long bytes)
+    {
+        Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
+        Account account = _accounts[(int)type];
+        ResourceBudget budget = account.Budget;
+        long current = Volatile.Read(ref account.Current);
+        long next = current + bytes;
+        if (next > budget.OrdinaryLimit || next < current || Interlocked.CompareExchange(ref account.Current, next, current) != current)
+        {
+            return false;
+        }
+
+        LocalCounters().Values[(int)type * 2]++;
+        if (next > Volatile.Read(ref account.Peak) || (int)budget.PressureAt(next) != Volatile.Read(ref account.Level))
+        {
+            AfterAddSlow(type, account, next);
+        }
+
+        return true;
+    }
+
+    /// <summary>The manager's hot path for <see cref="Release"/>: a validated type and a size it reserved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ReleaseFast(ResourceType type, long bytes)
+    {
+        Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
+        Account account = _accounts[(int)type];
+        long current = Volatile.Read(ref account.Current);
+        if (bytes > current || Interlocked.CompareExchange(ref account.Current, current - bytes, current) != current)
+        {
+            Release(type, bytes); // contended (or an accounting bug, which Release reports)
+            return;
+        }
+
+        LocalCounters().Values[((int)type * 2) + 1]++;
+        if ((int)account.Budget.PressureAt(current - bytes) != Volatile.Read(ref account.Level))
+        {
+            PublishPressure(type, account, current - bytes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AfterAddSlow(ResourceType type, Account account, long next)
+    {
+        long peak = Volatile.Read(ref account.Peak);
+        while (next > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref account.Peak, next, peak);
+            if (seen == peak)
+            {
+                break;
+            }
+
+            peak = seen;
+        }
+
+        PublishPressure(type, account, next);
     }
 
     /// <summary>Counts a refusal decided without trying (a request larger than the budget can ever hold).</summary>
@@ -180,8 +252,8 @@ public sealed class ResourceBudgetManager
             a.Budget,
             Volatile.Read(ref a.Current),
             Volatile.Read(ref a.Peak),
-            Volatile.Read(ref a.Acquisitions),
-            Volatile.Read(ref a.Releases),
+            SumCounters((int)type * 2),
+            SumCounters(((int)type * 2) + 1),
             Volatile.Read(ref a.Failures),
             Volatile.Read(ref a.ReserveAcquisitions),
             Volatile.Read(ref a.Overruns),
@@ -235,6 +307,54 @@ public sealed class ResourceBudgetManager
         });
     }
 
+    /// <summary>This thread's acquisition and release counters for this manager (created on first use).</summary>
+    /// <remarks>PERF: counting every reservation and release with an interlocked increment costed two of the five atomic
+    /// operations of a manager acquire+release. Each thread counts in its own block instead, without atomics; the
+    /// figures are the sums over all blocks, exact whenever no reservation or release is in flight.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadCounters LocalCounters()
+    {
+        ThreadCounters?[]? blocks = t_counters;
+        if (blocks != null)
+        {
+            ThreadCounters? block = blocks[_counterSlot];
+            if (block != null && ReferenceEquals(block.Owner, _identity))
+            {
+                return block;
+            }
+        }
+
+        return CreateLocalCounters();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ThreadCounters CreateLocalCounters()
+    {
+        ThreadCounters?[] blocks = t_counters ??= new ThreadCounters?[CounterSlots];
+        var block = new ThreadCounters(_identity);
+        lock (_registrationLock)
+        {
+            _counterBlocks.Add(block); // a block replaced in the slot by another manager's keeps its counts here
+        }
+
+        blocks[_counterSlot] = block;
+        return block;
+    }
+
+    private long SumCounters(int index)
+    {
+        long sum = 0;
+        lock (_registrationLock)
+        {
+            foreach (ThreadCounters block in _counterBlocks)
+            {
+                sum += Volatile.Read(ref block.Values[index]);
+            }
+        }
+
+        return sum;
+    }
+
     private static long Limit(ResourceBudget budget, BudgetMode mode) => mode switch
     {
         BudgetMode.Ordinary => budget.OrdinaryLimit,
@@ -283,7 +403,7 @@ public sealed class ResourceBudgetManager
             current = seen;
         }
 
-        Interlocked.Increment(ref account.Acquisitions);
+        LocalCounters().Values[(int)type * 2]++;
         if (next > budget.OrdinaryLimit)
         {
             Interlocked.Increment(ref account.ReserveAcquisitions);
@@ -354,13 +474,19 @@ public sealed class ResourceBudgetManager
     }
 
     /// <summary>One type's counters. Fields are updated with Interlocked operations only.</summary>
+    /// <summary>One thread's acquisition and release counts for one manager: [type * 2] acquisitions, [type * 2 + 1] releases.
+    /// Written only by its thread.</summary>
+    private sealed class ThreadCounters(object owner)
+    {
+        public readonly object Owner = owner; // the manager's _identity: a thread's blocks must not keep a manager alive
+        public readonly long[] Values = new long[ResourceTypes.Count * 2];
+    }
+
     private sealed class Account(ResourceBudget budget)
     {
         public volatile ResourceBudget Budget = budget;
         public long Current;
         public long Peak;
-        public long Acquisitions;
-        public long Releases;
         public long Failures;
         public long ReserveAcquisitions;
         public long Overruns;

@@ -43,6 +43,11 @@ public sealed partial class ResourceManager
         ThrowIfDisposed();
         ValidateRequest(in metadata, mode, timeout, owner);
         int nameId = name == null ? 0 : Intern(name);
+        if (nameId == 0 && owner.Id == 0 && mode != AcquisitionMode.Emergency && TryAcquirePooled(in metadata, out handle))
+        {
+            return ResourceStatus.Ok;
+        }
+
         ResourceStatus status = TryAcquireOnce(in metadata, nameId, owner.Id, mode == AcquisitionMode.Emergency, out handle, out int waitKey);
         if (status == ResourceStatus.Ok || waitKey == NoWait || mode is AcquisitionMode.NonBlocking or AcquisitionMode.Emergency)
         {
@@ -196,10 +201,49 @@ public sealed partial class ResourceManager
         return ResourceStatus.Ok;
     }
 
+    /// <summary>The hot path: an anonymous, non-shareable, main-memory request a pool serves, with room in the budget.
+    /// Lock-free; on <see langword="false"/> nothing is held and the general path decides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryAcquirePooled(in ResourceMetadata md, out ResourceHandle handle)
+    {
+        handle = default;
+        long size = md.Size;
+        if ((md.Flags & (ResourceFlags.Shareable | ResourceFlags.GpuAccessible | ResourceFlags.AudioAccessible)) != 0 || size > PoolConfig.MaxBlockSize)
+        {
+            return false; // GPU/audio requests go to main memory only on profiles without that region: the general path
+        }
+
+        PoolBinding? binding = FindBinding(md.Type, (int)size, md.Alignment);
+        if (binding == null || !_budgets.TryReserveFast(md.Type, size))
+        {
+            return false;
+        }
+
+        if (binding.Pool.TryRent(out ResourceHandle block) != ResourceStatus.Ok)
+        {
+            _budgets.ReleaseFast(md.Type, size);
+            return false;
+        }
+
+        ref PooledRecord record = ref binding.Records[block.Index];
+        record.Size = (int)size;
+        record.Generation = block.Generation;
+        record.Flags = (ushort)md.Flags;
+        record.Meta = PackMeta(md.Type, md.Priority, md.AccessPattern);
+        Volatile.Write(ref record.State, PooledRecord.Anonymous);
+        handle = block;
+        if (_stacks != null)
+        {
+            CaptureStack(handle);
+        }
+
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private PoolBinding? FindBinding(ResourceType type, int size, int alignment)
     {
-        SlabPool? pool = _pools.FindPool(type, size, Math.Max(alignment, 1));
+        SlabPool? pool = _pools.FindPoolUnchecked(type, size, Math.Max(alignment, 1));
         return pool == null ? null : _poolByTag[pool.Tag]; // a pool created later through Pools has no binding
     }
 

@@ -348,7 +348,7 @@ public sealed partial class ResourceManager
             return status;
         }
 
-        _budgets.Release(pool.Type, size);
+        _budgets.ReleaseFast(pool.Type, size);
         _stacks?.TryRemove(raw, out _);
         WakeWaiters();
         return ResourceStatus.Ok;

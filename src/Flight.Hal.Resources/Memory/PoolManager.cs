@@ -173,6 +173,12 @@ public sealed class PoolManager : IDisposable
         return router?.Find(size, alignment);
     }
 
+    /// <summary><see cref="FindPool"/> for arguments the caller has validated (a defined type, a positive size, a
+    /// power-of-two alignment).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal SlabPool? FindPoolUnchecked(ResourceType type, int size, int alignment) =>
+        Volatile.Read(ref _routers)[(int)type]?.Find(size, alignment);
+
     /// <summary>Rents a block from the smallest pool that fits.</summary>
     /// <param name="type">The resource type.</param>
     /// <param name="size">Bytes needed, at least 1.</param>

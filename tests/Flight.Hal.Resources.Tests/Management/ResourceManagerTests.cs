@@ -214,6 +214,38 @@ public class ResourceManagerTests
     }
 
     [Fact]
+    public void PooledFastPath_TracksPeakAndPublishesEveryPressureChange()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small());
+        manager.SetBudget(ResourceType.Memory, new ResourceBudget(256, 0));
+        var changes = new List<(ResourcePressure From, ResourcePressure To)>();
+        using IDisposable registration = manager.RegisterPressureCallback((in PressureChange c) => changes.Add((c.Previous, c.Current)));
+        var handles = new List<ResourceHandle>();
+
+        for (int i = 0; i < 4; i++)
+        {
+            handles.Add(manager.Acquire(Mem(64))); // 25 % Low, 50 % Medium, 75 % still Medium (High is 80 %), 100 % Critical
+        }
+
+        Assert.Equal(ResourceStatus.BudgetExceeded, manager.TryAcquire(Mem(1), out _));
+        handles.ForEach(h => manager.Release(h));
+
+        Assert.Equal(
+            [
+                (ResourcePressure.None, ResourcePressure.Low), (ResourcePressure.Low, ResourcePressure.Medium),
+                (ResourcePressure.Medium, ResourcePressure.Critical), (ResourcePressure.Critical, ResourcePressure.Medium),
+                (ResourcePressure.Medium, ResourcePressure.Low),
+                (ResourcePressure.Low, ResourcePressure.None),
+            ],
+            changes);
+        ResourceStats stats = manager.GetStats(ResourceType.Memory);
+        Assert.Equal(256, stats.PeakBytes);
+        Assert.Equal(4, stats.Acquisitions);
+        Assert.Equal(4, stats.Releases);
+        Assert.Equal(1, stats.Failures);
+    }
+
+    [Fact]
     public void SetBudget_ChangesWhatFits()
     {
         using var manager = new ResourceManager(TestProfiles.Small());
