@@ -9,7 +9,7 @@ namespace Flight.Hal.Resources.Benchmarks.Management;
 /// invocation; the figure is wall time per pair, so perfect scaling halves it on 2 threads.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager, Categories.Contention)]
-public class ManagerContentionBenchmarks
+public class ManagerContentionBenchmarks : ContendedBenchmark
 {
     private const int OpsPerThread = 20_000;
     private const int Size = 64;
@@ -17,14 +17,6 @@ public class ManagerContentionBenchmarks
     private ResourceManager _manager = null!;
     private LockedStringRegistry _registry = null!;
     private ResourceMetadata _metadata;
-    private Barrier _start = null!;
-    private Barrier _done = null!;
-    private Thread[] _workers = [];
-    private volatile int _scenario;
-    private volatile bool _stopping;
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -32,30 +24,15 @@ public class ManagerContentionBenchmarks
         _manager = new ResourceManager(PlatformProfile.Get("desktop"));
         _registry = new LockedStringRegistry(long.MaxValue / 2);
         _metadata = new ResourceMetadata(ResourceType.Memory, Size);
-        _start = new Barrier(Threads);
-        _done = new Barrier(Threads);
-        _workers = new Thread[Threads - 1];
-        for (int i = 0; i < _workers.Length; i++)
-        {
-            _workers[i] = new Thread(WorkerLoop) { IsBackground = true };
-            _workers[i].Start();
-        }
+        StartWorkers();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stopping = true;
-        _start.SignalAndWait();
-        foreach (Thread worker in _workers)
-        {
-            worker.Join();
-        }
-
+        StopWorkers();
         _manager.Dispose();
         _registry.Dispose();
-        _start.Dispose();
-        _done.Dispose();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = OpsPerThread)]
@@ -67,31 +44,7 @@ public class ManagerContentionBenchmarks
     [Benchmark(OperationsPerInvoke = OpsPerThread)]
     public long Manager() => Run(2);
 
-    private long Run(int scenario)
-    {
-        _scenario = scenario;
-        _start.SignalAndWait();
-        long result = Body(scenario);
-        _done.SignalAndWait();
-        return result;
-    }
-
-    private void WorkerLoop()
-    {
-        while (true)
-        {
-            _start.SignalAndWait();
-            if (_stopping)
-            {
-                return;
-            }
-
-            Body(_scenario);
-            _done.SignalAndWait();
-        }
-    }
-
-    private long Body(int scenario)
+    protected override long Body(int scenario)
     {
         long sum = 0;
         switch (scenario)

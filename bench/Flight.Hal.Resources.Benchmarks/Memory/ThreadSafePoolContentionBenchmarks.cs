@@ -11,88 +11,41 @@ namespace Flight.Hal.Resources.Benchmarks.Memory;
 /// pair across all threads: with 2 threads a perfectly scalable pool shows half the 1-thread time.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Pools, Categories.Contention)]
-public class ThreadSafePoolContentionBenchmarks
+public class ThreadSafePoolContentionBenchmarks : ContendedBenchmark
 {
     private const int OpsPerThread = 20_000;
     private const int Size = 64;
 
     private SlabPool _pool = null!;
     private ObjectPool<byte[]> _objectPool = null!;
-    private Barrier _start = null!;
-    private Barrier _done = null!;
-    private Thread[] _workers = [];
-    private volatile int _scenario;   // which body the workers run this invocation
-    private volatile bool _stopping;
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         _pool = new SlabPool(new PoolConfig { BlockSize = Size, MaxCount = 4096, InitialCount = 256, ThreadSafe = true });
         _objectPool = new DefaultObjectPoolProvider { MaximumRetained = 64 }.Create(new ArrayPolicy());
-        _start = new Barrier(Threads);
-        _done = new Barrier(Threads);
-        _workers = new Thread[Threads - 1];
-        for (int i = 0; i < _workers.Length; i++)
-        {
-            _workers[i] = new Thread(WorkerLoop) { IsBackground = true };
-            _workers[i].Start();
-        }
+        StartWorkers();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stopping = true;
-        _start.SignalAndWait();
-        foreach (Thread worker in _workers)
-        {
-            worker.Join();
-        }
-
+        StopWorkers();
         _pool.Dispose();
-        _start.Dispose();
-        _done.Dispose();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = OpsPerThread)]
-    public int ArrayPoolShared() => Run(0);
+    public long ArrayPoolShared() => Run(0);
 
     [Benchmark(OperationsPerInvoke = OpsPerThread)]
-    public int ObjectPoolOfArrays() => Run(1);
+    public long ObjectPoolOfArrays() => Run(1);
 
     [Benchmark(OperationsPerInvoke = OpsPerThread)]
-    public int SlabPoolThreadSafe() => Run(2);
+    public long SlabPoolThreadSafe() => Run(2);
 
-    private int Run(int scenario)
+    protected override long Body(int scenario)
     {
-        _scenario = scenario;
-        _start.SignalAndWait();
-        int result = Body(scenario);
-        _done.SignalAndWait();
-        return result;
-    }
-
-    private void WorkerLoop()
-    {
-        while (true)
-        {
-            _start.SignalAndWait();
-            if (_stopping)
-            {
-                return;
-            }
-
-            Body(_scenario);
-            _done.SignalAndWait();
-        }
-    }
-
-    private int Body(int scenario)
-    {
-        int sum = 0;
+        long sum = 0;
         switch (scenario)
         {
             case 0:

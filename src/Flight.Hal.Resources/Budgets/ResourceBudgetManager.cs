@@ -187,7 +187,7 @@ public sealed class ResourceBudgetManager
         LocalCounters().Values[(int)type * 2]++;
         if (next > Volatile.Read(ref account.Peak) || (int)budget.PressureAt(next) != Volatile.Read(ref account.Level))
         {
-            AfterAddSlow(type, account, next);
+            PublishPeakAndPressure(type, account, next);
         }
 
         return true;
@@ -213,8 +213,9 @@ public sealed class ResourceBudgetManager
         }
     }
 
+    /// <summary>After usage rose to <paramref name="next"/>: raises the peak and re-evaluates the pressure level.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AfterAddSlow(ResourceType type, Account account, long next)
+    private void PublishPeakAndPressure(ResourceType type, Account account, long next)
     {
         long peak = Volatile.Read(ref account.Peak);
         while (next > peak)
@@ -413,19 +414,7 @@ public sealed class ResourceBudgetManager
             }
         }
 
-        long peak = Volatile.Read(ref account.Peak);
-        while (next > peak)
-        {
-            long seen = Interlocked.CompareExchange(ref account.Peak, next, peak);
-            if (seen == peak)
-            {
-                break;
-            }
-
-            peak = seen;
-        }
-
-        PublishPressure(type, account, next);
+        PublishPeakAndPressure(type, account, next);
         return true;
     }
 

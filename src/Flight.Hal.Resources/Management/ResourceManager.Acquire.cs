@@ -100,10 +100,7 @@ public sealed partial class ResourceManager
             ThrowHelper.ThrowArgumentOutOfRange(nameof(timeout), timeout, "A timeout is zero or more, or Timeout.InfiniteTimeSpan.");
         }
 
-        if (owner.ManagerId != 0 && owner.ManagerId != _id)
-        {
-            ThrowHelper.ThrowArgument(nameof(owner), $"Owner '{owner.Name}' belongs to another ResourceManager.");
-        }
+        ValidateOwner(owner);
     }
 
     /// <summary>One attempt: budget, then memory, then (unless anonymous and pooled) a registry entry. On failure nothing

@@ -24,7 +24,7 @@ public sealed partial class ResourceManager
             return ReleasePooled(binding, handle);
         }
 
-        return HandleLayout.Tag(raw) == _registryTag && raw != 0 ? ReleaseRegistered(handle, requiredOwner: -1) : ResourceStatus.InvalidHandle;
+        return IsRegistryHandle(raw) ? ReleaseRegistered(handle, requiredOwner: -1) : ResourceStatus.InvalidHandle;
     }
 
     /// <summary>Releases <paramref name="owner"/>'s handle, refusing a handle that belongs to another owner.</summary>
@@ -47,7 +47,7 @@ public sealed partial class ResourceManager
                 : binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
         }
 
-        return HandleLayout.Tag(raw) == _registryTag && raw != 0 ? ReleaseRegistered(handle, owner.Id) : ResourceStatus.InvalidHandle;
+        return IsRegistryHandle(raw) ? ReleaseRegistered(handle, owner.Id) : ResourceStatus.InvalidHandle;
     }
 
     /// <summary>Gives <paramref name="owner"/> its own handle to a shareable resource; the memory lives until every
@@ -72,14 +72,14 @@ public sealed partial class ResourceManager
             return binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
         }
 
-        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        if (!IsRegistryHandle(raw))
         {
             return ResourceStatus.InvalidHandle;
         }
 
         lock (_lock)
         {
-            ref Entry source = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            ref Entry source = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref source))
             {
                 return ResourceStatus.StaleHandle;
@@ -156,14 +156,14 @@ public sealed partial class ResourceManager
 
         address = 0;
         size = 0;
-        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        if (!IsRegistryHandle(raw))
         {
             return ResourceStatus.InvalidHandle;
         }
 
         lock (_lock)
         {
-            ref Entry e = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            ref Entry e = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref e))
             {
                 return ResourceStatus.StaleHandle;
@@ -249,14 +249,14 @@ public sealed partial class ResourceManager
             return ResourceStatus.Ok;
         }
 
-        if (HandleLayout.Tag(raw) != _registryTag || raw == 0)
+        if (!IsRegistryHandle(raw))
         {
             return ResourceStatus.InvalidHandle;
         }
 
         lock (_lock)
         {
-            ref Entry e = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+            ref Entry e = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref e))
             {
                 return ResourceStatus.StaleHandle;
@@ -314,6 +314,12 @@ public sealed partial class ResourceManager
         }
     }
 
+    /// <summary>Whether <paramref name="raw"/> carries this manager's registry tag (it may still be stale).</summary>
+    private bool IsRegistryHandle(ulong raw) => raw != 0 && HandleLayout.Tag(raw) == _registryTag;
+
+    /// <summary>The live registry entry of <paramref name="raw"/>, or a null reference when stale. Caller holds <see cref="_lock"/>.</summary>
+    private ref Entry EntryOrNullRef(ulong raw) => ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+
     private void ValidateOwner(ResourceOwner owner)
     {
         if (owner.ManagerId != 0 && owner.ManagerId != _id)
@@ -361,7 +367,7 @@ public sealed partial class ResourceManager
         ulong memory;
         lock (_lock)
         {
-            ref Entry slot = ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(handle.RawValue));
+            ref Entry slot = ref EntryOrNullRef(handle.RawValue);
             if (Unsafe.IsNullRef(ref slot))
             {
                 return ResourceStatus.StaleHandle;
