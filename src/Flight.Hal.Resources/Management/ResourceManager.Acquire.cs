@@ -143,14 +143,9 @@ public sealed partial class ResourceManager
             status = binding.Pool.TryRent(out ResourceHandle block);
             if (status == ResourceStatus.Ok)
             {
-                ref PooledRecord record = ref binding.Records[block.Index];
-                record.Size = (int)size;
-                record.Generation = block.Generation;
-                record.Flags = (ushort)md.Flags;
-                record.Meta = PackMeta(type, md.Priority, md.AccessPattern);
+                WriteRecord(binding, block, in md, anonymous ? PooledRecord.Anonymous : PooledRecord.Registered);
                 if (anonymous)
                 {
-                    Volatile.Write(ref record.State, PooledRecord.Anonymous);
                     handle = block;
                     if (_stacks != null)
                     {
@@ -160,7 +155,6 @@ public sealed partial class ResourceManager
                     return ResourceStatus.Ok;
                 }
 
-                record.State = PooledRecord.Registered;
                 placement = PlacementPool;
                 memory = block.RawValue;
             }
@@ -222,12 +216,7 @@ public sealed partial class ResourceManager
             return false;
         }
 
-        ref PooledRecord record = ref binding.Records[block.Index];
-        record.Size = (int)size;
-        record.Generation = block.Generation;
-        record.Flags = (ushort)md.Flags;
-        record.Meta = PackMeta(md.Type, md.Priority, md.AccessPattern);
-        Volatile.Write(ref record.State, PooledRecord.Anonymous);
+        WriteRecord(binding, block, in md, PooledRecord.Anonymous);
         handle = block;
         if (_stacks != null)
         {
@@ -235,6 +224,18 @@ public sealed partial class ResourceManager
         }
 
         return true;
+    }
+
+    /// <summary>Fills the record beside a freshly rented block; the state is written last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRecord(PoolBinding binding, ResourceHandle block, in ResourceMetadata md, byte state)
+    {
+        ref PooledRecord record = ref binding.Records[block.Index];
+        record.Size = (int)md.Size;
+        record.Generation = block.Generation;
+        record.Flags = (ushort)md.Flags;
+        record.Meta = PackMeta(md.Type, md.Priority, md.AccessPattern);
+        Volatile.Write(ref record.State, state);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

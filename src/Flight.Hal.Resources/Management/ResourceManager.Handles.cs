@@ -137,21 +137,10 @@ public sealed partial class ResourceManager
         PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
         if (binding != null)
         {
-            SlabPool pool = binding.Pool;
-            if (pool.IsRented(raw))
-            {
-                ref PooledRecord record = ref binding.Records[HandleLayout.Index(raw)];
-                if (record.State == PooledRecord.Anonymous && record.Generation == HandleLayout.Generation(raw))
-                {
-                    address = pool.AddressOfRented(raw);
-                    size = record.Size;
-                    return ResourceStatus.Ok;
-                }
-            }
-
-            address = 0;
-            size = 0;
-            return pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+            ResourceStatus status = CheckPooled(binding, raw, out PooledRecord record);
+            address = status == ResourceStatus.Ok ? binding.Pool.AddressOfRented(raw) : 0;
+            size = status == ResourceStatus.Ok ? record.Size : 0;
+            return status;
         }
 
         address = 0;
@@ -232,15 +221,10 @@ public sealed partial class ResourceManager
         PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
         if (binding != null)
         {
-            if (!binding.Pool.IsRented(raw))
+            ResourceStatus status = CheckPooled(binding, raw, out PooledRecord record);
+            if (status != ResourceStatus.Ok)
             {
-                return ResourceStatus.StaleHandle;
-            }
-
-            PooledRecord record = binding.Records[HandleLayout.Index(raw)];
-            if (record.State != PooledRecord.Anonymous || record.Generation != HandleLayout.Generation(raw))
-            {
-                return ResourceStatus.InvalidHandle;
+                return status;
             }
 
             info = new ResourceInfo(
@@ -314,6 +298,29 @@ public sealed partial class ResourceManager
         }
     }
 
+    /// <summary>Whether a handle with a pool's tag is a live anonymous pooled resource, with a copy of its record.</summary>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.StaleHandle"/> when the block is not rented
+    /// under that generation; <see cref="ResourceStatus.InvalidHandle"/> when it is, but not as this handle's anonymous
+    /// resource (a registry resource's block, whose handle is never given out, or a block rented around the manager).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ResourceStatus CheckPooled(PoolBinding binding, ulong raw, out PooledRecord record)
+    {
+        record = default;
+        if (!binding.Pool.IsRented(raw))
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        record = binding.Records[HandleLayout.Index(raw)];
+        if (record.State == PooledRecord.Anonymous && record.Generation == HandleLayout.Generation(raw))
+        {
+            return ResourceStatus.Ok;
+        }
+
+        // Rewritten meanwhile means released and rented again by another thread: stale after all.
+        return binding.Pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+    }
+
     /// <summary>Whether <paramref name="raw"/> carries this manager's registry tag (it may still be stale).</summary>
     private bool IsRegistryHandle(ulong raw) => raw != 0 && HandleLayout.Tag(raw) == _registryTag;
 
@@ -333,22 +340,16 @@ public sealed partial class ResourceManager
     {
         ulong raw = handle.RawValue;
         SlabPool pool = binding.Pool;
-        if (!pool.IsRented(raw))
-        {
-            return ResourceStatus.StaleHandle;
-        }
 
         // Read the record before the block goes back: once returned, another thread may rent it and rewrite it.
-        ref PooledRecord record = ref binding.Records[HandleLayout.Index(raw)];
-        int size = record.Size;
-        if (record.State != PooledRecord.Anonymous || record.Generation != HandleLayout.Generation(raw))
+        ResourceStatus status = CheckPooled(binding, raw, out PooledRecord record);
+        if (status != ResourceStatus.Ok)
         {
-            // The block holds a registry resource (whose block handle is never given out), or was rented around the
-            // manager, or was just released and rented again by another thread.
-            return pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+            return status;
         }
 
-        ResourceStatus status = pool.Return(handle); // compare-and-swap: of racing releases exactly one gets Ok
+        int size = record.Size;
+        status = pool.Return(handle); // compare-and-swap: of racing releases exactly one gets Ok
         if (status != ResourceStatus.Ok)
         {
             return status;
