@@ -38,7 +38,8 @@ public enum ResourceStatus
     /// <summary>The handle table or registry holds as many live entries as its capacity allows. Free one and retry.</summary>
     CapacityExceeded = 9,
 
-    /// <summary>The handle is <see langword="default"/> (null): it was never issued. Nothing was touched.</summary>
+    /// <summary>The handle is <see langword="default"/> (null), forged, or from another manager: it was never issued by
+    /// the callee. Nothing was touched.</summary>
     InvalidHandle = 10,
 
     /// <summary>The memory region has fewer free bytes than the request needs.</summary>

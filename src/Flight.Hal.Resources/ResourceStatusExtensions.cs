@@ -42,7 +42,7 @@ public static class ResourceStatusExtensions
         ResourceStatus.Timeout => "The wait ran out of time.",
         ResourceStatus.Deadlock => "Waiting would deadlock between owners.",
         ResourceStatus.CapacityExceeded => "The table is at its capacity bound.",
-        ResourceStatus.InvalidHandle => "The handle is null: it was never issued.",
+        ResourceStatus.InvalidHandle => "The handle is null, forged or from another manager: it was never issued here.",
         ResourceStatus.RegionExhausted => "The memory region has too few free bytes.",
         ResourceStatus.Fragmented => "The memory region's free bytes are too fragmented for the request.",
         ResourceStatus.InvalidArgument => "An argument was invalid.",

@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace Flight.Hal.Resources.Native;
+
+/// <summary><c>fhr_stats</c>: one type's accounting.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeStats
+{
+    public int Type;
+    public int Pressure;
+    public long BudgetMaxBytes;
+    public long BudgetReservedBytes;
+    public long CurrentBytes;
+    public long PeakBytes;
+    public long Acquisitions;
+    public long Releases;
+    public long Failures;
+    public long ReserveAcquisitions;
+    public long EmergencyOverruns;
+    public long Reclamations;
+    public long ReclaimedBytes;
+}
+
+/// <summary><c>fhr_region_stats</c>: one memory region.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeRegionStats
+{
+    public int Kind;
+    public int Allocations;
+    public long CapacityBytes;
+    public long ReservedBytes;
+    public long UsedBytes;
+    public long PeakUsedBytes;
+    public long LargestFreeBlock;
+    public long Failures;
+    public double Fragmentation;
+}
+
+/// <summary><c>fhr_pool_stats</c>: one pool.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativePoolStats
+{
+    public int Type;
+    public int BlockSize;
+    public int TotalBlocks;
+    public int UsedBlocks;
+    public int FreeBlocks;
+    public int PeakUsedBlocks;
+    public int CapacityBlocks;
+    public int Reserved;
+    public double Efficiency;
+}

@@ -1,0 +1,243 @@
+/*
+ * flight_hal_resources.h — the C ABI of Flight.Hal.Resources (libflight_hal_resources.so, built with NativeAOT).
+ *
+ * A resource manager owns memory outside any garbage-collected heap under a platform profile's budgets, pools and
+ * memory regions, and hands out 8-byte generational handles. A released (stale) handle is always detected: it resolves
+ * to NULL and releasing it again returns FHR_STALE_HANDLE.
+ *
+ * Conventions
+ *  - Every function but fhr_resolve and fhr_status_string returns an fhr_status. Its values are the managed
+ *    ResourceStatus values and are never renumbered.
+ *  - No managed exception ever crosses this boundary. A NULL pointer argument or an unknown enum value returns
+ *    FHR_INVALID_ARGUMENT; an unknown or destroyed manager returns FHR_INVALID_HANDLE; an unexpected failure inside
+ *    returns FHR_INTERNAL_ERROR.
+ *  - Strings are UTF-8 and NUL-terminated; the library copies what it keeps.
+ *  - All functions are thread-safe, except that a manager must not be destroyed while another thread uses it.
+ *  - Callbacks run on the thread whose call triggered them, outside every lock of the library, and may call back in.
+ *
+ * Compiles as C99 and as C++.
+ */
+#ifndef FLIGHT_HAL_RESOURCES_H
+#define FLIGHT_HAL_RESOURCES_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types ------------------------------------------------------------------------------------------------------ */
+
+/** A resource handle: generation (32 bits) | slot (22 bits) | issuer tag (10 bits). 0 is the null handle. */
+typedef uint64_t fhr_handle;
+
+/** The null handle: never valid. */
+#define FHR_NULL_HANDLE ((fhr_handle)0)
+
+/** An opaque manager. Pointers to it are ids, checked on every call: a bad one returns FHR_INVALID_HANDLE. */
+typedef struct fhr_manager fhr_manager;
+
+/** The outcome of every call (the values of the managed ResourceStatus). */
+typedef int32_t fhr_status;
+
+#define FHR_OK                 0   /* The operation completed. */
+#define FHR_BUDGET_EXCEEDED    1   /* The type's budget is spent (even after reclamation). */
+#define FHR_POOL_EXHAUSTED     2   /* A pool has no free block and may not grow. */
+#define FHR_STALE_HANDLE       3   /* The handle was released since it was issued; nothing was touched. */
+#define FHR_OUT_OF_MEMORY      4   /* The host allocator refused. */
+#define FHR_NOT_FOUND          5   /* No such profile, name, pool, region or registration. */
+#define FHR_SHARING_FAILURE    6   /* Not shareable, or the handle belongs to another owner. */
+#define FHR_TIMEOUT            7   /* An FHR_MODE_TIMEOUT wait ran out. */
+#define FHR_DEADLOCK           8   /* A blocking wait could never end (a wait-for cycle between owners). */
+#define FHR_CAPACITY_EXCEEDED  9   /* The registry is full. */
+#define FHR_INVALID_HANDLE     10  /* Null, forged or foreign handle, or an unknown manager; nothing was touched. */
+#define FHR_REGION_EXHAUSTED   11  /* The memory region has too few free bytes (or the request is larger than it). */
+#define FHR_FRAGMENTED         12  /* The region has the bytes, but not in one block. */
+#define FHR_INVALID_ARGUMENT   254 /* A NULL pointer, an unknown enum value, a bad size or alignment. */
+#define FHR_INTERNAL_ERROR     255 /* An unexpected failure inside the library. */
+
+/** Resource types: each has its own budget. */
+typedef enum fhr_type
+{
+    FHR_TYPE_MEMORY = 0,        /* general memory: meshes, game state, scratch */
+    FHR_TYPE_HARDWARE = 1,      /* device memory: textures, vertex and sound buffers */
+    FHR_TYPE_PERFORMANCE = 2,
+    FHR_TYPE_COMMUNICATION = 3,
+    FHR_TYPE_PLATFORM = 4,
+    FHR_TYPE_CUSTOM = 5
+} fhr_type;
+
+/** What to do when the budget or the region has no room now. */
+typedef enum fhr_mode
+{
+    FHR_MODE_NON_BLOCKING = 0,  /* fail at once */
+    FHR_MODE_BLOCKING = 1,      /* wait until a release makes room (FHR_DEADLOCK if it never could) */
+    FHR_MODE_TIMEOUT = 2,       /* wait at most timeout_ms (negative: forever) */
+    FHR_MODE_EMERGENCY = 3      /* use the reserve, then reclamation, then overrun the budget (counted); never the region */
+} fhr_mode;
+
+/** Request flags (combine with |). GPU_ACCESSIBLE goes to video RAM, AUDIO_ACCESSIBLE to sound RAM where the profile
+ *  has them; SHAREABLE allows fhr_share. */
+#define FHR_FLAG_NONE             0x000u
+#define FHR_FLAG_SHAREABLE        0x001u
+#define FHR_FLAG_EXCLUSIVE        0x002u
+#define FHR_FLAG_PERSISTENT       0x004u
+#define FHR_FLAG_CACHEABLE        0x008u
+#define FHR_FLAG_GPU_ACCESSIBLE   0x010u
+#define FHR_FLAG_DMA_CAPABLE      0x020u
+#define FHR_FLAG_MEMORY_MAPPED    0x040u
+#define FHR_FLAG_SYNCHRONIZED     0x080u
+#define FHR_FLAG_AUDIO_ACCESSIBLE 0x100u
+
+/** Pressure levels of a type against its budget. */
+typedef enum fhr_pressure
+{
+    FHR_PRESSURE_NONE = 0,
+    FHR_PRESSURE_LOW = 1,       /* >= 25 % */
+    FHR_PRESSURE_MEDIUM = 2,    /* >= 50 % */
+    FHR_PRESSURE_HIGH = 3,      /* >= the budget's warning percentage */
+    FHR_PRESSURE_CRITICAL = 4   /* >= the budget's critical percentage */
+} fhr_pressure;
+
+/** Memory region kinds. */
+typedef enum fhr_region_kind
+{
+    FHR_REGION_MAIN = 0,
+    FHR_REGION_VIDEO = 1,
+    FHR_REGION_SOUND = 2
+} fhr_region_kind;
+
+/** One type's accounting. */
+typedef struct fhr_stats
+{
+    int32_t type;                 /* fhr_type */
+    int32_t pressure;             /* fhr_pressure */
+    int64_t budget_max_bytes;
+    int64_t budget_reserved_bytes;
+    int64_t current_bytes;        /* equals the sum of the live resources' sizes whenever no call is in flight */
+    int64_t peak_bytes;
+    int64_t acquisitions;
+    int64_t releases;
+    int64_t failures;
+    int64_t reserve_acquisitions; /* acquisitions that dipped into the reserve */
+    int64_t emergency_overruns;   /* acquisitions that went past the budget */
+    int64_t reclamations;         /* reclamation callbacks run */
+    int64_t reclaimed_bytes;
+} fhr_stats;
+
+/** One memory region. */
+typedef struct fhr_region_stats
+{
+    int32_t kind;                 /* fhr_region_kind */
+    int32_t allocations;
+    int64_t capacity_bytes;
+    int64_t reserved_bytes;
+    int64_t used_bytes;
+    int64_t peak_used_bytes;
+    int64_t largest_free_block;
+    int64_t failures;
+    double fragmentation;         /* 1 - largest free block / free bytes */
+} fhr_region_stats;
+
+/** One pool. */
+typedef struct fhr_pool_stats
+{
+    int32_t type;
+    int32_t block_size;
+    int32_t total_blocks;
+    int32_t used_blocks;
+    int32_t free_blocks;
+    int32_t peak_used_blocks;
+    int32_t capacity_blocks;
+    int32_t reserved;
+    double efficiency;            /* used / total blocks */
+} fhr_pool_stats;
+
+/** Called once per pressure level change of any type. */
+typedef void (*fhr_pressure_fn)(void* user, int32_t type, int32_t previous, int32_t current, int64_t current_bytes);
+
+/** Asked to free `requested_bytes` of `type` (usually with fhr_release) before a request fails; returns the bytes freed. */
+typedef int64_t (*fhr_reclaim_fn)(void* user, int32_t type, int64_t requested_bytes);
+
+/* ---- Managers --------------------------------------------------------------------------------------------------- */
+
+/** Creates a manager for a built-in profile ("dreamcast", "desktop", "web", "psp", "ps2", "nds", "n64",
+ *  "n64-expansion"; case-insensitive; NULL picks the host's, or FLIGHT_HAL_PROFILE's).
+ *  FHR_NOT_FOUND for an unknown name; *out is NULL on failure. */
+fhr_status fhr_manager_create(const char* profile, fhr_manager** out);
+
+/** Destroys a manager: every resource still alive is freed with it (check fhr_live_count first to find leaks). */
+fhr_status fhr_manager_destroy(fhr_manager* manager);
+
+/** Replaces a type's budget. */
+fhr_status fhr_set_budget(fhr_manager* manager, int32_t type, int64_t max_bytes, int64_t reserved_bytes);
+
+/** Reads a type's budget. */
+fhr_status fhr_get_budget(fhr_manager* manager, int32_t type, int64_t* max_bytes, int64_t* reserved_bytes);
+
+/* ---- Resources -------------------------------------------------------------------------------------------------- */
+
+/** Acquires `size` bytes (not cleared) of `type`, aligned to `alignment` (0 or a power of two up to 65536).
+ *  `name` may be NULL; `timeout_ms` counts only in FHR_MODE_TIMEOUT. *out is FHR_NULL_HANDLE on failure. */
+fhr_status fhr_acquire(fhr_manager* manager, int32_t type, int64_t size, int32_t alignment, uint32_t flags,
+                       int32_t mode, int32_t timeout_ms, const char* name, fhr_handle* out);
+
+/** fhr_acquire for a named owner (for example "GraphicsDriver"): what fhr_share and deadlock detection reason about. */
+fhr_status fhr_acquire_owned(fhr_manager* manager, int32_t type, int64_t size, int32_t alignment, uint32_t flags,
+                             int32_t mode, int32_t timeout_ms, const char* name, const char* owner, fhr_handle* out);
+
+/** The first byte of a live resource, or NULL when the handle is stale, null, foreign or the manager unknown. */
+void* fhr_resolve(fhr_manager* manager, fhr_handle handle);
+
+/** The first byte and size of a live resource, with the reason when there is none. */
+fhr_status fhr_resolve_ex(fhr_manager* manager, fhr_handle handle, void** address, int64_t* size);
+
+/** Releases a handle; the memory goes back when the last owner's handle is released.
+ *  FHR_STALE_HANDLE when released already (nothing happens). */
+fhr_status fhr_release(fhr_manager* manager, fhr_handle handle);
+
+/** Releases `owner`'s handle; FHR_SHARING_FAILURE when the handle is another owner's. */
+fhr_status fhr_release_owned(fhr_manager* manager, fhr_handle handle, const char* owner);
+
+/** Gives `owner` its own handle to a resource acquired with FHR_FLAG_SHAREABLE. */
+fhr_status fhr_share(fhr_manager* manager, fhr_handle handle, const char* owner, fhr_handle* out);
+
+/** Finds a live resource by name; FHR_NOT_FOUND when none. */
+fhr_status fhr_find(fhr_manager* manager, const char* name, fhr_handle* out);
+
+/* ---- Statistics ------------------------------------------------------------------------------------------------- */
+
+/** A type's accounting. */
+fhr_status fhr_get_stats(fhr_manager* manager, int32_t type, fhr_stats* out);
+
+/** A region's use; FHR_NOT_FOUND when the profile has no region of that kind. */
+fhr_status fhr_get_region_stats(fhr_manager* manager, int32_t kind, fhr_region_stats* out);
+
+/** A pool's use; FHR_NOT_FOUND when there is no pool of that type and block size. */
+fhr_status fhr_get_pool_stats(fhr_manager* manager, int32_t type, int32_t block_size, fhr_pool_stats* out);
+
+/** Live handles (each owner of a shared resource counts once). */
+fhr_status fhr_live_count(fhr_manager* manager, int64_t* out);
+
+/* ---- Callbacks -------------------------------------------------------------------------------------------------- */
+
+/** Registers a pressure callback; *registration identifies it for fhr_unregister_callback. */
+fhr_status fhr_register_pressure_callback(fhr_manager* manager, fhr_pressure_fn callback, void* user,
+                                          int64_t* registration);
+
+/** Registers a reclamation callback for one type. */
+fhr_status fhr_register_reclamation_callback(fhr_manager* manager, int32_t type, fhr_reclaim_fn callback, void* user,
+                                             int64_t* registration);
+
+/** Removes a registration; FHR_NOT_FOUND when unknown or removed already. */
+fhr_status fhr_unregister_callback(fhr_manager* manager, int64_t registration);
+
+/** A constant description of a status ("BudgetExceeded: The resource type's budget is spent."), never NULL for any
+ *  value; valid for the life of the process. */
+const char* fhr_status_string(fhr_status status);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FLIGHT_HAL_RESOURCES_H */
