@@ -1,0 +1,50 @@
+using Flight.Hal.Resources;
+using Flight.Hal.Resources.Simulator;
+
+// flight-sim: replays a workload under a platform profile; prints a summary and writes an HTML/SVG report.
+// Bad arguments and malformed traces print a clear message and exit 2; nothing else is expected to throw.
+try
+{
+    SimulatorOptions options = SimulatorOptions.Parse(args);
+    if (options.Help)
+    {
+        Console.WriteLine(SimulatorOptions.Usage);
+        return 0;
+    }
+
+    PlatformProfile profile = PlatformProfile.Get(options.Profile);
+    Workload workload = Workloads.TryCreate(options.Workload, options.Frames ?? Workloads.DefaultFrames, options.Seed, out Workload builtIn)
+        ? builtIn
+        : TraceParser.Load(options.Workload);
+    int frames = options.Frames ?? workload.FrameCount;
+    Action<int, int>? progress = options.Quiet || frames < 1000
+        ? null
+        : (done, total) => Console.Error.WriteLine($"  frame {done}/{total} ({done * 100 / total}%)");
+
+    SimulationResult result = Simulation.Run(profile, workload, frames, progress);
+    Console.Write(TextReport.Format(result));
+    if (options.Report != null)
+    {
+        string path = Path.GetFullPath(options.Report);
+        File.WriteAllText(path, HtmlReport.Render(result));
+        Console.WriteLine();
+        Console.WriteLine($"Report: {path}");
+    }
+
+    return 0;
+}
+catch (FormatException exception)
+{
+    Console.Error.WriteLine($"flight-sim: {exception.Message}");
+    return 2;
+}
+catch (IOException exception)
+{
+    Console.Error.WriteLine($"flight-sim: {exception.Message}");
+    return 2;
+}
+catch (UnauthorizedAccessException exception)
+{
+    Console.Error.WriteLine($"flight-sim: {exception.Message}");
+    return 2;
+}
