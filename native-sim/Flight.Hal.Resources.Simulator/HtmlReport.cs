@@ -33,7 +33,7 @@ internal static class HtmlReport
             .Append(Escape(Invariant($"{r.Frames} frames, {r.Acquisitions} acquisitions, {r.FailedAcquisitions} failed, {r.Evictions} cached resources evicted by reclamation, {r.LeakCount} never released.")))
             .Append("</p>\n<pre>").Append(Escape(TextReport.Format(r))).Append("</pre>\n");
         html.Append("<p class=\"legend\"><span style=\"color:#2563eb\">&#9679; reclamation</span><span style=\"color:#ea580c\">&#9679; emergency</span>")
-            .Append("<span style=\"color:#dc2626\">&#9679; failure</span><span>bands: low / medium / high / critical pressure; solid line: budget; dashed: ordinary limit (budget minus reserve)</span></p>\n");
+            .Append("<span style=\"color:#dc2626\">&#9679; failure</span><span>bands: low / medium / high / critical pressure; solid line: budget; dashed: ordinary limit (budget minus reserve); usage is sampled at the end of each frame, so a peak inside a frame (in the table) can exceed the line</span></p>\n");
         foreach (TypeSummary type in r.Types.Where(t => t.Stats.Acquisitions > 0 || t.Stats.Failures > 0))
         {
             html.Append("<h2>").Append(type.Type.ToString()).Append("</h2>\n").Append(TypeChart(r, type)).Append('\n');
