@@ -9,8 +9,8 @@ internal enum SimEventKind
     Failure,
 }
 
-/// <summary>One marked event: what happened, in which frame, to which type.</summary>
-internal sealed record SimEvent(int Frame, SimEventKind Kind, ResourceType Type, string Detail);
+/// <summary>One marked event: what happened, in which frame, to which type; for a pressure change, the new level.</summary>
+internal sealed record SimEvent(int Frame, SimEventKind Kind, ResourceType Type, string Detail, ResourcePressure Pressure = ResourcePressure.None);
 
 /// <summary>Per-type figures at the end of a run.</summary>
 internal sealed record TypeSummary(ResourceType Type, ResourceStats Stats, long[] Usage);
@@ -49,7 +49,6 @@ internal sealed class Simulation
 {
     private readonly ResourceManager _manager;
     private readonly Dictionary<string, Held> _live = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
     private readonly LinkedList<string>[] _cache = [.. Enumerable.Range(0, 6).Select(_ => new LinkedList<string>())];
     private readonly List<SimEvent> _events = [];
     private int _frame;
@@ -71,7 +70,7 @@ internal sealed class Simulation
         var registrations = new List<IDisposable>
         {
             manager.RegisterPressureCallback((in PressureChange change) =>
-                sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}"))),
+                sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}", change.Current))),
         };
         for (int t = 0; t < 6; t++)
         {
@@ -135,11 +134,8 @@ internal sealed class Simulation
                     released.CacheNode?.List?.Remove(released.CacheNode);
                     _manager.Release(released.Handle);
                 }
-                else
-                {
-                    _evicted.Remove(e.Id); // evicted by reclamation, or never acquired (a failed request): nothing to do
-                }
 
+                // Not alive: evicted by reclamation, or its acquisition failed. Nothing to release.
                 break;
             case TraceOp.Share:
                 if (_live.TryGetValue(e.Id, out Held source))
@@ -201,7 +197,6 @@ internal sealed class Simulation
             {
                 freed += victim.Size;
                 count++;
-                _evicted.Add(id);
             }
         }
 

@@ -28,6 +28,7 @@ internal static class TextReport
         }
 
         text.AppendLine();
+        // Efficiency: peak-used blocks over carved blocks, how much of what the pool took from memory was ever used.
         Line(text, $"{"pool",-20} {"peak used",10} {"carved",8} {"capacity",9} {"efficiency",11}");
         foreach (PoolStats p in r.Pools)
         {
@@ -38,7 +39,7 @@ internal static class TextReport
         return text.ToString();
     }
 
-    /// <summary>Peak-used blocks over carved blocks: how much of what the pool took from memory was ever used.</summary>
+    /// <summary>A fraction as a percentage with one decimal.</summary>
     public static string Percent(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
     public static string Bytes(long bytes) => bytes switch
@@ -49,23 +50,9 @@ internal static class TextReport
         _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
     };
 
-    public static ResourcePressure MaxPressure(SimulationResult r, ResourceType type)
-    {
-        ResourcePressure max = ResourcePressure.None;
-        foreach (SimEvent e in r.Events)
-        {
-            if (e.Kind == SimEventKind.Pressure && e.Type == type)
-            {
-                string to = e.Detail[(e.Detail.LastIndexOf(' ') + 1)..];
-                if (Enum.TryParse(to, out ResourcePressure level) && level > max)
-                {
-                    max = level;
-                }
-            }
-        }
-
-        return max;
-    }
+    /// <summary>The highest pressure level <paramref name="type"/> reached during the run.</summary>
+    public static ResourcePressure MaxPressure(SimulationResult r, ResourceType type) =>
+        r.Events.Where(e => e.Kind == SimEventKind.Pressure && e.Type == type).Select(e => e.Pressure).DefaultIfEmpty(ResourcePressure.None).Max();
 
     private static void Line(StringBuilder text, FormattableString line) => text.AppendLine(line.ToString(CultureInfo.InvariantCulture));
 }
