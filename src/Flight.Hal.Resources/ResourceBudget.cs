@@ -74,7 +74,8 @@ public sealed record ResourceBudget
     public static ResourceBudget FromPercentages(long totalBytes, double maxPercent, double reservedPercent = 0, int warningPercent = 80, int criticalPercent = 95)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(totalBytes);
-        if (maxPercent is < 0 or > 100 || reservedPercent < 0 || reservedPercent > maxPercent)
+        if (double.IsNaN(maxPercent) || double.IsNaN(reservedPercent)
+            || maxPercent is < 0 or > 100 || reservedPercent < 0 || reservedPercent > maxPercent)
         {
             throw new ArgumentOutOfRangeException(nameof(maxPercent), "Percentages must satisfy 0 <= reserved <= max <= 100.");
         }

@@ -14,7 +14,8 @@ namespace Flight.Hal.Resources;
 /// <para><b>Handles.</b> Freeing an entry advances its slot's generation, so every older handle is detected as
 /// stale — always, in every build. A slot whose 32-bit generation would wrap is retired and never reused, so a
 /// stale handle can never match a later entry (no ABA); <see cref="RetiredCount"/> counts such slots. A handle
-/// from another live table is rejected with an <see cref="ArgumentException"/>.</para>
+/// from another table — live, or disposed long ago even if its tag has since been reused — is rejected with an
+/// <see cref="ArgumentException"/>, never misread.</para>
 /// <para><b>Threads.</b> Instances are not thread-safe: use one per thread or synchronise externally. Concurrent
 /// lookups are safe while no thread allocates or frees.</para>
 /// </remarks>
@@ -31,6 +32,7 @@ public sealed unsafe class HandleTable<T> : IDisposable
     private readonly NativeAllocator _allocator;
     private readonly int _capacity;       // 1..MaxCapacity.
     private readonly int _tag;            // 1..HandleLayout.MaxTag.
+    private readonly uint _baseGeneration; // Even; every generation issued here is above it (HandleTagAllocator's floor).
     private int _highWater;               // Slots [0, _highWater) have been used at least once; 0 once disposed.
     private int _freeHead = -1;           // LIFO free list through the slots' keys; -1 when empty.
     private int _count;                   // Live entries.
@@ -41,7 +43,8 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <param name="allocator">Where the slots come from; <see cref="NativeAllocator.Default"/> when null.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is out of range.</exception>
     /// <exception cref="OutOfMemoryException">The allocator could not provide the slots; nothing is leaked.</exception>
-    /// <exception cref="InvalidOperationException">1,023 tables and pools are alive already.</exception>
+    /// <exception cref="InvalidOperationException">Every handle tag of the process is taken (1,023 tables, pools and arenas
+    /// are alive); nothing is leaked.</exception>
     public HandleTable(int capacity, NativeAllocator? allocator = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
@@ -56,7 +59,18 @@ public sealed unsafe class HandleTable<T> : IDisposable
             throw new OutOfMemoryException($"Could not allocate {_byteCount} bytes for a handle table of {capacity} slots.");
         }
 
-        _tag = HandleTagAllocator.Rent();
+        try
+        {
+            _tag = HandleTagAllocator.Rent(out _baseGeneration);
+        }
+        catch
+        {
+            // No tag: give the slots back now rather than leave them to the finalizer.
+            _allocator.Free(_slots, _byteCount, SlotsAlignment);
+            _slots = null;
+            GC.SuppressFinalize(this);
+            throw;
+        }
     }
 
     /// <summary>Frees the native slots if the table was never disposed.</summary>
@@ -116,7 +130,7 @@ public sealed unsafe class HandleTable<T> : IDisposable
         else if (_highWater < _capacity)
         {
             index = _highWater++; // SAFETY: index < _capacity, the number of slots allocated.
-            generation = 1;
+            generation = _baseGeneration + 1; // odd; above every generation an earlier issuer of this tag gave out
         }
         else
         {
@@ -316,6 +330,25 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// <summary>The tag every handle of this table carries.</summary>
     internal int Tag => _tag;
 
+    /// <summary>Every generation this table issues is above this (even) value; a handle with this tag and a generation at
+    /// or below it comes from a disposed table that had the same tag.</summary>
+    internal uint BaseGeneration => _baseGeneration;
+
+    /// <summary>Why <paramref name="handle"/> does or does not name a live entry, without throwing: <see cref="ResourceStatus.Ok"/>,
+    /// <see cref="ResourceStatus.StaleHandle"/> (issued here and freed since), or <see cref="ResourceStatus.InvalidHandle"/>
+    /// (null, another table's, or a disposed table's). For callers that report rather than throw, such as the manager.</summary>
+    internal ResourceStatus Check(Handle<T> handle)
+    {
+        ulong raw = handle.RawValue;
+        if (_slots == null || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        int index = HandleLayout.Index(raw);
+        return (uint)index < (uint)_highWater && _slots[index].Key == raw ? ResourceStatus.Ok : ResourceStatus.StaleHandle;
+    }
+
     /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be
     /// reached without four billion frees; the entry's old handles become stale.</summary>
     internal Handle<T> SetGenerationForTesting(Handle<T> handle, uint generation)
@@ -352,11 +385,31 @@ public sealed unsafe class HandleTable<T> : IDisposable
             return;
         }
 
+        uint highest = HighestGeneration(slots, _highWater);
         _slots = null;
         _highWater = 0; // every index is now out of range, so the fast paths fall to the disposed checks
         _freeHead = -1;
         _allocator.Free(slots, _byteCount, SlotsAlignment);
-        HandleTagAllocator.Return(_tag);
+        HandleTagAllocator.Return(_tag, highest);
+    }
+
+    /// <summary>The highest generation any slot below <paramref name="highWater"/> was issued with, or will be next
+    /// (a free slot's key holds its next, even generation); <see cref="uint.MaxValue"/> if a slot was retired.</summary>
+    private uint HighestGeneration(Slot* slots, int highWater)
+    {
+        uint highest = _baseGeneration;
+        for (int i = 0; i < highWater; i++)
+        {
+            ulong key = slots[i].Key;
+            if (key == 0)
+            {
+                return uint.MaxValue; // retired at the wrap point: every generation of this tag has been used
+            }
+
+            highest = Math.Max(highest, HandleLayout.Generation(key));
+        }
+
+        return highest;
     }
 
     /// <summary>Why a handle did not match its slot (or had none): disposed, null, foreign, or stale.</summary>
@@ -373,9 +426,9 @@ public sealed unsafe class HandleTable<T> : IDisposable
             return ResourceStatus.InvalidHandle;
         }
 
-        if (HandleLayout.Tag(raw) != _tag)
+        if (!HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
         {
-            ThrowHelper.ThrowForeignHandle("handle");
+            ThrowHelper.ThrowForeignHandle("handle"); // another table's, or a disposed table's that had this tag
         }
 
         return ResourceStatus.StaleHandle;

@@ -13,7 +13,9 @@ namespace Flight.Hal.Resources;
 /// </code>
 /// <para>The tag names the table or pool that issued the handle (1..1023, 0 only in the null handle), so a
 /// handle from another live table is rejected. A live slot's generation is odd; freeing it makes it even;
-/// issuing it again makes it odd again. A generation of 0 is never issued, so the all-zero value is null.</para>
+/// issuing it again makes it odd again. A generation of 0 is never issued, so the all-zero value is null.
+/// An issuer's generations all lie above the base generation its tag came with, so a handle of a disposed issuer
+/// whose tag was reused is told apart too (<see cref="HandleTagAllocator"/>).</para>
 /// </remarks>
 internal static class HandleLayout
 {
@@ -44,6 +46,13 @@ internal static class HandleLayout
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Generation(ulong raw) => (uint)(raw >> 32);
+
+    /// <summary>Whether <paramref name="raw"/> could have been issued by the issuer holding <paramref name="tag"/> with
+    /// <paramref name="baseGeneration"/>: same tag, and a generation above the base (at or below it, the handle is from
+    /// a disposed issuer that had the same tag; see <see cref="HandleTagAllocator"/>). It may still be stale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsFromIssuer(ulong raw, int tag, uint baseGeneration) =>
+        Tag(raw) == tag && Generation(raw) > baseGeneration;
 
     /// <summary>Formats a raw handle for <c>ToString</c>: <c>Name(null)</c> or <c>Name(tag:index@generation)</c>.</summary>
     public static string Format(string name, ulong raw) =>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Flight.Hal.Resources;
 
@@ -12,11 +11,13 @@ public sealed partial class ResourceManager
     /// <summary>Acquires memory for a resource.</summary>
     /// <param name="metadata">Type, size, alignment, flags, access pattern and priority; <see langword="default"/> is refused.</param>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the resource's handle; otherwise <see langword="default"/>.</param>
-    /// <param name="name">An optional name, interned (a repeated name allocates nothing) and findable with <see cref="TryFind"/>.</param>
+    /// <param name="name">An optional name, findable with <see cref="TryFind(string, out ResourceHandle)"/>. Interned while a
+    /// resource carries it (and a while after, see <see cref="ResourceManagerOptions.MaxRetainedNames"/>): a repeated
+    /// name allocates nothing.</param>
     /// <param name="mode">What to do when the budget or the region has no room now.</param>
     /// <param name="timeout">For <see cref="AcquisitionMode.Timeout"/>: the longest wait (<see cref="Timeout.InfiniteTimeSpan"/>
-    /// waits forever); ignored otherwise.</param>
-    /// <param name="owner">The owner the handle belongs to (<see cref="GetOwner"/>); none by default.</param>
+    /// waits forever; any length up to <see cref="TimeSpan.MaxValue"/> is honoured); ignored otherwise.</param>
+    /// <param name="owner">The owner the handle belongs to (<see cref="GetOwner(string)"/>); none by default.</param>
     /// <returns>
     /// <see cref="ResourceStatus.Ok"/>;
     /// <see cref="ResourceStatus.BudgetExceeded"/> (the type's budget has no room, even after reclamation);
@@ -25,6 +26,8 @@ public sealed partial class ResourceManager
     /// <see cref="ResourceStatus.CapacityExceeded"/> (the registry is full);
     /// <see cref="ResourceStatus.Timeout"/> (a <see cref="AcquisitionMode.Timeout"/> wait ran out);
     /// <see cref="ResourceStatus.Deadlock"/> (a blocking wait by <paramref name="owner"/> could never end).
+    /// A refused request changes nothing but the type's failure count (one per call): no acquisition or release is
+    /// counted, no pressure level changes, nothing stays charged.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="metadata"/> is <see langword="default"/>, <paramref name="name"/>
     /// is empty, or <paramref name="owner"/> belongs to another manager.</exception>
@@ -40,32 +43,43 @@ public sealed partial class ResourceManager
         TimeSpan timeout = default,
         ResourceOwner owner = default)
     {
-        ThrowIfDisposed();
-        ValidateRequest(in metadata, mode, timeout, owner);
-        int nameId = name == null ? 0 : Intern(name);
-        if (nameId == 0 && owner.Id == 0 && mode != AcquisitionMode.Emergency && TryAcquirePooled(in metadata, out handle))
+        if (name != null && name.Length == 0)
         {
-            return ResourceStatus.Ok;
+            ThrowHelper.ThrowArgument(nameof(name), "A resource name is not empty; pass null for none.");
         }
 
-        ResourceStatus status = TryAcquireOnce(in metadata, nameId, owner.Id, mode == AcquisitionMode.Emergency, out handle, out int waitKey);
-        if (status == ResourceStatus.Ok || waitKey == NoWait || mode is AcquisitionMode.NonBlocking or AcquisitionMode.Emergency)
-        {
-            return status;
-        }
-
-        return WaitAndRetry(in metadata, nameId, owner.Id, mode, timeout, waitKey, out handle);
+        return TryAcquireCore(in metadata, out handle, name.AsSpan(), name, mode, timeout, owner);
     }
 
+    /// <summary>Acquires memory for a resource whose name is in a buffer (the C ABI, names built in place).</summary>
+    /// <param name="metadata">As <see cref="TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="handle">As that overload.</param>
+    /// <param name="name">The name; empty for none. A name seen before allocates nothing.</param>
+    /// <param name="mode">As that overload.</param>
+    /// <param name="timeout">As that overload.</param>
+    /// <param name="owner">As that overload.</param>
+    /// <returns>As that overload.</returns>
+    /// <exception cref="ArgumentException">As that overload.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As that overload.</exception>
+    /// <exception cref="ObjectDisposedException">As that overload.</exception>
+    public ResourceStatus TryAcquire(
+        in ResourceMetadata metadata,
+        out ResourceHandle handle,
+        ReadOnlySpan<char> name,
+        AcquisitionMode mode,
+        TimeSpan timeout,
+        ResourceOwner owner) =>
+        TryAcquireCore(in metadata, out handle, name, null, mode, timeout, owner);
+
     /// <summary>Acquires memory for a resource, throwing if it cannot be had.</summary>
-    /// <param name="metadata">As <see cref="TryAcquire"/>.</param>
-    /// <param name="name">As <see cref="TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="TryAcquire"/>.</param>
-    /// <param name="timeout">As <see cref="TryAcquire"/>.</param>
-    /// <param name="owner">As <see cref="TryAcquire"/>.</param>
+    /// <param name="metadata">As <see cref="TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="name">As that overload.</param>
+    /// <param name="mode">As that overload.</param>
+    /// <param name="timeout">As that overload.</param>
+    /// <param name="owner">As that overload.</param>
     /// <returns>The resource's handle.</returns>
     /// <exception cref="ResourceException">The resource could not be acquired; <see cref="ResourceException.Status"/> says why.</exception>
-    /// <exception cref="ArgumentException">As <see cref="TryAcquire"/>.</exception>
+    /// <exception cref="ArgumentException">As that overload.</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public ResourceHandle Acquire(
         in ResourceMetadata metadata,
@@ -81,6 +95,38 @@ public sealed partial class ResourceManager
         }
 
         return handle;
+    }
+
+    private ResourceStatus TryAcquireCore(
+        in ResourceMetadata metadata,
+        out ResourceHandle handle,
+        ReadOnlySpan<char> name,
+        string? nameText,
+        AcquisitionMode mode,
+        TimeSpan timeout,
+        ResourceOwner owner)
+    {
+        ThrowIfDisposed();
+        ValidateRequest(in metadata, mode, timeout, owner);
+        if (name.IsEmpty && owner.Id == 0 && mode != AcquisitionMode.Emergency && TryAcquirePooled(in metadata, out handle))
+        {
+            return ResourceStatus.Ok;
+        }
+
+        var request = new Request(in metadata, name, nameText, owner.Id, mode == AcquisitionMode.Emergency);
+        long epoch = -1; // not a waiter yet: no wait baseline
+        ResourceStatus status = TryAcquireOnce(ref request, ref epoch, out handle, out int waitKey);
+        if (status != ResourceStatus.Ok && waitKey != NoWait && mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout)
+        {
+            status = WaitAndRetry(ref request, mode, timeout, out handle);
+        }
+
+        if (status != ResourceStatus.Ok)
+        {
+            _budgets.CountFailure(metadata.Type); // one failure per refused call, whatever was tried on the way
+        }
+
+        return status;
     }
 
     private void ValidateRequest(in ResourceMetadata metadata, AcquisitionMode mode, TimeSpan timeout, ResourceOwner owner)
@@ -103,84 +149,87 @@ public sealed partial class ResourceManager
         ValidateOwner(owner);
     }
 
-    /// <summary>One attempt: budget, then memory, then (unless anonymous and pooled) a registry entry. On failure nothing
-    /// is held; <paramref name="waitKey"/> says what a wait would be for, or <see cref="NoWait"/> when waiting cannot help.</summary>
-    private ResourceStatus TryAcquireOnce(in ResourceMetadata md, int nameId, int owner, bool emergency, out ResourceHandle handle, out int waitKey)
+    /// <summary>One attempt: budget (held, not yet counted), then memory, then (unless anonymous and pooled) a registry
+    /// entry, then the budget hold is committed. On failure nothing is held or counted; <paramref name="waitKey"/> says
+    /// what a wait would be for, or <see cref="NoWait"/> when waiting cannot help.</summary>
+    /// <param name="r">The request.</param>
+    /// <param name="epoch">The caller's wait baseline (see <see cref="WakeWaiters(ref long)"/>), or -1.</param>
+    /// <param name="handle">The handle on success.</param>
+    /// <param name="waitKey">What to wait for on failure.</param>
+    private ResourceStatus TryAcquireOnce(ref Request r, ref long epoch, out ResourceHandle handle, out int waitKey)
     {
         handle = default;
         waitKey = NoWait;
-        ResourceType type = md.Type;
-        long size = md.Size;
+        ResourceType type = r.Metadata.Type;
+        long size = r.Metadata.Size;
 
         // A request larger than the budget can ever hold fails at once in every mode.
         ResourceBudget budget = _budgets.GetBudget(type);
-        if (size > (emergency ? budget.MaxBytes : budget.OrdinaryLimit))
+        if (size > (r.Emergency ? budget.MaxBytes : budget.OrdinaryLimit))
         {
-            _budgets.CountFailure(type);
             return ResourceStatus.BudgetExceeded;
         }
 
-        Region region = RegionFor(md.PreferredRegion);
-        PoolBinding? binding = region == _main && size <= PoolConfig.MaxBlockSize ? FindBinding(type, (int)size, md.Alignment) : null;
+        Region region = RegionFor(r.Metadata.PreferredRegion);
+        PoolBinding? binding = region == _main && size <= PoolConfig.MaxBlockSize ? FindBinding(type, (int)size, r.Metadata.Alignment) : null;
         if (binding == null && (size > region.Usable || size > MaxResourceSize))
         {
-            _budgets.CountFailure(type);
             return ResourceStatus.RegionExhausted; // larger than the region: no release can make room
         }
 
-        ResourceStatus status = emergency ? ReserveEmergency(type, size) : _budgets.TryReserve(type, size);
+        long refusals = _budgets.RefusalsOf(type); // before the hold: see GiveBackHold
+        ResourceStatus status = r.Emergency
+            ? HoldEmergency(type, size, out long next)
+            : _budgets.TryHold(type, size, BudgetMode.Ordinary, countFailure: false, out next);
         if (status != ResourceStatus.Ok)
         {
             waitKey = (int)type;
             return status;
         }
 
-        bool anonymous = nameId == 0 && owner == 0 && (md.Flags & ResourceFlags.Shareable) == 0;
+        bool anonymous = r.Name.IsEmpty && r.Owner == 0 && (r.Metadata.Flags & ResourceFlags.Shareable) == 0;
         byte placement = 0;
         ulong memory = 0;
-        if (binding != null)
+        if (binding != null && binding.Pool.TryRent(out ResourceHandle block) == ResourceStatus.Ok)
         {
-            status = binding.Pool.TryRent(out ResourceHandle block);
-            if (status == ResourceStatus.Ok)
+            WriteRecord(binding, block, in r.Metadata, anonymous ? PooledRecord.Anonymous : PooledRecord.Registered);
+            if (anonymous)
             {
-                WriteRecord(binding, block, in md, anonymous ? PooledRecord.Anonymous : PooledRecord.Registered);
-                if (anonymous)
+                handle = block;
+                if (_stacks != null)
                 {
-                    handle = block;
-                    if (_stacks != null)
-                    {
-                        CaptureStack(handle);
-                    }
-
-                    return ResourceStatus.Ok;
+                    CaptureStack(handle);
                 }
 
-                placement = PlacementPool;
-                memory = block.RawValue;
+                _budgets.Commit(type, next);
+                return ResourceStatus.Ok;
             }
+
+            placement = PlacementPool;
+            memory = block.RawValue;
         }
 
         if (placement == 0)
         {
             // No pool fits, or the pool is full: the region's allocator.
-            status = region.TryAllocate(size, md.Alignment, out memory);
+            status = region.TryAllocate(size, r.Metadata.Alignment, out memory);
             if (status != ResourceStatus.Ok)
             {
-                _budgets.Release(type, size);
-                WakeWaiters(); // our reservation may have kept someone else out
+                GiveBackHold(type, size, refusals, ref epoch);
                 waitKey = region.Key;
                 return status;
             }
 
             placement = RegionPlacement(region.Index);
+            Interlocked.Add(ref _regionBytes[region.Index], size);
         }
 
-        status = Register(in md, nameId, owner, placement, memory, out handle);
+        status = Register(ref r, placement, memory, out handle);
         if (status != ResourceStatus.Ok)
         {
-            FreeMemory(placement, memory);
-            _budgets.Release(type, size);
-            WakeWaiters();
+            FreeMemory(placement, memory, size);
+            _budgets.Cancel(type, size);
+            WakeWaiters(ref epoch); // the memory went back too: a request refused on it meanwhile may now fit
             return status;
         }
 
@@ -189,11 +238,12 @@ public sealed partial class ResourceManager
             CaptureStack(handle);
         }
 
+        _budgets.Commit(type, next);
         return ResourceStatus.Ok;
     }
 
     /// <summary>The hot path: an anonymous, non-shareable, main-memory request a pool serves, with room in the budget.
-    /// Lock-free; on <see langword="false"/> nothing is held and the general path decides.</summary>
+    /// Lock-free; on <see langword="false"/> nothing is held or counted and the general path decides.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryAcquirePooled(in ResourceMetadata md, out ResourceHandle handle)
     {
@@ -205,14 +255,21 @@ public sealed partial class ResourceManager
         }
 
         PoolBinding? binding = FindBinding(md.Type, (int)size, md.Alignment);
-        if (binding == null || !_budgets.TryReserveFast(md.Type, size))
+        if (binding == null)
+        {
+            return false;
+        }
+
+        long refusals = _budgets.RefusalsOf(md.Type);
+        if (!_budgets.TryHoldFast(md.Type, size, out long next))
         {
             return false;
         }
 
         if (binding.Pool.TryRent(out ResourceHandle block) != ResourceStatus.Ok)
         {
-            _budgets.ReleaseFast(md.Type, size);
+            long unused = -1;
+            GiveBackHold(md.Type, size, refusals, ref unused);
             return false;
         }
 
@@ -223,7 +280,20 @@ public sealed partial class ResourceManager
             CaptureStack(handle);
         }
 
+        _budgets.CommitOrdinary(md.Type, next);
         return true;
+    }
+
+    /// <summary>Gives back a budget hold whose request failed on its memory. Waiters are woken only if a request was
+    /// refused on this budget while the hold stood (<paramref name="refusalsBefore"/> moved): otherwise nobody can have
+    /// been kept out by it, and two waiters retrying on a full region would only wake each other in a loop.</summary>
+    private void GiveBackHold(ResourceType type, long size, long refusalsBefore, ref long epoch)
+    {
+        _budgets.Cancel(type, size);
+        if (_budgets.RefusalsOf(type) != refusalsBefore)
+        {
+            WakeWaiters(ref epoch);
+        }
     }
 
     /// <summary>Fills the record beside a freshly rented block; the state is written last.</summary>
@@ -245,28 +315,30 @@ public sealed partial class ResourceManager
         return pool == null ? null : _poolByTag[pool.Tag]; // a pool created later through Pools has no binding
     }
 
-    /// <summary>Emergency: the reserve, then reclamation (inside the reservation), then a counted overrun.</summary>
-    private ResourceStatus ReserveEmergency(ResourceType type, long size)
+    /// <summary>Emergency: the reserve, then reclamation (inside the hold), then a counted overrun.</summary>
+    private ResourceStatus HoldEmergency(ResourceType type, long size, out long next)
     {
-        if (_budgets.TryReserve(type, size, BudgetMode.UseReserve, countFailure: false) == ResourceStatus.Ok)
+        if (_budgets.TryHold(type, size, BudgetMode.UseReserve, countFailure: false, out next) == ResourceStatus.Ok)
         {
             return ResourceStatus.Ok;
         }
 
-        return _budgets.TryReserve(type, size, BudgetMode.AllowOverrun);
+        return _budgets.TryHold(type, size, BudgetMode.AllowOverrun, countFailure: false, out next);
     }
 
-    /// <summary>Creates the registry entry (and a share body for a shareable resource) for memory already held.</summary>
-    private ResourceStatus Register(in ResourceMetadata md, int nameId, int owner, byte placement, ulong memory, out ResourceHandle handle)
+    /// <summary>Creates the registry entry (and a share body for a shareable resource) for memory already held, interning
+    /// its name.</summary>
+    private ResourceStatus Register(ref Request r, byte placement, ulong memory, out ResourceHandle handle)
     {
         handle = default;
         lock (_lock)
         {
-            Entry entry = Entry.Create(in md, nameId, owner, placement, memory);
+            Entry entry = Entry.Create(in r.Metadata, nameId: 0, r.Owner, placement, memory);
             Handle<ShareBody> body = default;
-            if ((md.Flags & ResourceFlags.Shareable) != 0)
+            if ((r.Metadata.Flags & ResourceFlags.Shareable) != 0)
             {
-                if (_bodies.TryAllocate(new ShareBody { Memory = memory, RefCount = 1, Placement = placement }, out body) != ResourceStatus.Ok)
+                var shared = new ShareBody { Memory = memory, RefCount = 1, OwnedHandles = r.Owner != 0 ? 1 : 0, Placement = placement };
+                if (_bodies.TryAllocate(shared, out body) != ResourceStatus.Ok)
                 {
                     return ResourceStatus.CapacityExceeded;
                 }
@@ -275,8 +347,18 @@ public sealed partial class ResourceManager
                 entry.Placement = PlacementShared;
             }
 
+            if (!r.Name.IsEmpty)
+            {
+                entry.NameId = _names.AddRef(r.Name, r.NameText);
+            }
+
             if (_registry.TryAllocate(in entry, out Handle<Entry> registered) != ResourceStatus.Ok)
             {
+                if (entry.NameId != 0)
+                {
+                    _names.Release(entry.NameId);
+                }
+
                 if (!body.IsNull)
                 {
                     _bodies.Free(body);
@@ -289,94 +371,73 @@ public sealed partial class ResourceManager
             if (KindOf(placement) == PlacementPool)
             {
                 _registeredPoolBlocks++;
+                _registeredPoolBytes += entry.Size;
             }
 
-            AddHoldingsLocked(in entry, placement, handle);
+            AddHoldingsLocked(in entry, placement, handle, firstOwnedHandle: r.Owner != 0);
             return ResourceStatus.Ok;
         }
     }
 
-    /// <summary>Owner holdings (for deadlock detection) and the name index for a new registry handle.</summary>
-    private void AddHoldingsLocked(in Entry entry, byte placement, ResourceHandle handle)
+    /// <summary>Owner holdings (for deadlock detection) and the name's latest handle, for a new registry handle.</summary>
+    /// <param name="entry">The new handle's entry.</param>
+    /// <param name="placement">Where its memory is.</param>
+    /// <param name="handle">The new handle.</param>
+    /// <param name="firstOwnedHandle">Whether this is the memory's first handle with an owner: its bytes become named.</param>
+    private void AddHoldingsLocked(in Entry entry, byte placement, ResourceHandle handle, bool firstOwnedHandle)
     {
         if (entry.Owner != 0)
         {
-            _graph.AddHolding(entry.Owner, (int)entry.Type, entry.Size);
-            _graph.AddHolding(entry.Owner, RegionKeyOf(placement), entry.Size);
+            _graph.AddHolding(entry.Owner, (int)entry.Type, entry.Size, countNamed: firstOwnedHandle);
+            _graph.AddHolding(entry.Owner, RegionKeyOf(placement), entry.Size, countNamed: firstOwnedHandle);
         }
 
         if (entry.NameId != 0)
         {
-            ref NamedSet set = ref CollectionsMarshal.GetValueRefOrAddDefault(_liveByName, entry.NameId, out _);
-            set.Count++;
-            set.Latest = handle;
+            _names.ValueOf(entry.NameId) = handle;
         }
     }
 
-    /// <summary>Undoes <see cref="AddHoldingsLocked"/> for a registry handle being released.</summary>
-    private void RemoveHoldingsLocked(in Entry entry, byte placement, ResourceHandle handle)
+    /// <summary>Undoes <see cref="AddHoldingsLocked"/> and drops the name reference of a registry handle being released.</summary>
+    private void RemoveHoldingsLocked(in Entry entry, byte placement, ResourceHandle handle, bool lastOwnedHandle)
     {
         if (entry.Owner != 0)
         {
-            _graph.RemoveHolding(entry.Owner, (int)entry.Type, entry.Size);
-            _graph.RemoveHolding(entry.Owner, RegionKeyOf(placement), entry.Size);
+            _graph.RemoveHolding(entry.Owner, (int)entry.Type, entry.Size, countNamed: lastOwnedHandle);
+            _graph.RemoveHolding(entry.Owner, RegionKeyOf(placement), entry.Size, countNamed: lastOwnedHandle);
         }
 
         if (entry.NameId != 0)
         {
-            ref NamedSet set = ref CollectionsMarshal.GetValueRefOrNullRef(_liveByName, entry.NameId);
-            Debug.Assert(!Unsafe.IsNullRef(ref set) && set.Count > 0, "A named handle is in the name index.");
-            if (--set.Count == 0)
+            ref ResourceHandle latest = ref _names.ValueOf(entry.NameId);
+            if (latest == handle)
             {
-                _liveByName.Remove(entry.NameId);
-            }
-            else if (set.Latest == handle)
-            {
-                set.Latest = default; // found again by a scan on the next lookup
-            }
-        }
-    }
-
-    private int Intern(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        lock (_lock)
-        {
-            if (!_nameIds.TryGetValue(name, out int id))
-            {
-                id = _names.Count;
-                _names.Add(name);
-                _nameIds.Add(name, id);
+                latest = default; // found again by a scan on the next lookup
             }
 
-            return id;
+            _names.Release(entry.NameId);
         }
     }
 
     private void CaptureStack(ResourceHandle handle) => _stacks![handle.RawValue] = new StackTrace(2, fNeedFileInfo: true).ToString();
 
-    /// <summary>Blocking and Timeout: wait for a release, retry, repeat; with deadlock detection for named owners.</summary>
-    private ResourceStatus WaitAndRetry(
-        in ResourceMetadata md, int nameId, int owner, AcquisitionMode mode, TimeSpan timeout, int waitKey, out ResourceHandle handle)
+    /// <summary>Blocking and Timeout: retry, and if that fails, wait for a release, repeat; with deadlock detection for
+    /// named owners. Never polls: it sleeps until a release (or a hold given back that kept someone out) wakes it, or the
+    /// deadline.</summary>
+    private ResourceStatus WaitAndRetry(ref Request r, AcquisitionMode mode, TimeSpan timeout, out ResourceHandle handle)
     {
         bool bounded = mode == AcquisitionMode.Timeout && timeout != Timeout.InfiniteTimeSpan;
-        long deadline = bounded ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        long deadline = bounded ? DeadlineAfter(timeout) : long.MaxValue;
         while (true)
         {
-            if (owner != 0 && BeginTrackedWait(owner, waitKey) == ResourceStatus.Deadlock)
-            {
-                handle = default;
-                return ResourceStatus.Deadlock;
-            }
-
-            int nextKey = waitKey;
+            int trackedKey = NoWait;
             Interlocked.Increment(ref _waiters);
             try
             {
                 // Announce the wait first, then retry: a release after the retry sees _waiters and bumps the epoch, so
                 // the wait below cannot miss it.
                 long epoch = Volatile.Read(ref _releaseEpoch);
-                ResourceStatus status = TryAcquireOnce(in md, nameId, owner, emergency: false, out handle, out int key);
+                ResourceStatus status = TryAcquireOnce(ref r, ref epoch, out handle, out int key);
                 if (status == ResourceStatus.Ok || key == NoWait)
                 {
                     return status;
@@ -388,14 +449,22 @@ public sealed partial class ResourceManager
                     return ResourceStatus.Timeout;
                 }
 
+                // Only now, with the retry failed, ask whether any release could ever end the wait.
+                if (r.Owner != 0)
+                {
+                    if (BeginTrackedWait(r.Owner, key, epoch) == ResourceStatus.Deadlock)
+                    {
+                        return ResourceStatus.Deadlock;
+                    }
+
+                    trackedKey = key;
+                }
+
                 lock (_waitLock)
                 {
-                    if (Volatile.Read(ref _releaseEpoch) == epoch)
+                    if (_releaseEpoch == epoch)
                     {
-                        int milliseconds = bounded
-                            ? (int)Math.Min(int.MaxValue, Math.Max(1, (remaining * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency))
-                            : Timeout.Infinite;
-                        Monitor.Wait(_waitLock, milliseconds);
+                        Monitor.Wait(_waitLock, bounded ? WaitMilliseconds(remaining) : Timeout.Infinite);
                     }
                 }
 
@@ -403,26 +472,40 @@ public sealed partial class ResourceManager
                 if (Stopwatch.GetTimestamp() >= deadline)
                 {
                     // One last try: the release that woke us may have come just at the deadline.
-                    status = TryAcquireOnce(in md, nameId, owner, emergency: false, out handle, out _);
+                    long last = -1;
+                    status = TryAcquireOnce(ref r, ref last, out handle, out _);
                     return status == ResourceStatus.Ok ? status : ResourceStatus.Timeout;
                 }
-
-                nextKey = key;
             }
             finally
             {
                 Interlocked.Decrement(ref _waiters);
-                if (owner != 0)
+                if (trackedKey != NoWait)
                 {
-                    EndTrackedWait(owner, waitKey);
+                    EndTrackedWait(r.Owner, trackedKey);
                 }
             }
-
-            waitKey = nextKey;
         }
     }
 
-    private ResourceStatus BeginTrackedWait(int owner, int key)
+    /// <summary>The timestamp <paramref name="timeout"/> from now, saturating at <see cref="long.MaxValue"/> (in floating
+    /// point: <c>TimeSpan.MaxValue</c> in Stopwatch ticks overflows a long).</summary>
+    private static long DeadlineAfter(TimeSpan timeout)
+    {
+        long now = Stopwatch.GetTimestamp();
+        double ticks = timeout.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
+
+    /// <summary>A Monitor.Wait length for <paramref name="remaining"/> Stopwatch ticks: rounded up to whole milliseconds,
+    /// at least 1 and at most <see cref="int.MaxValue"/> (a longer wait wakes, finds its deadline ahead, and waits again).</summary>
+    private static int WaitMilliseconds(long remaining)
+    {
+        double milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+        return milliseconds >= int.MaxValue ? int.MaxValue : Math.Max(1, (int)milliseconds);
+    }
+
+    private ResourceStatus BeginTrackedWait(int owner, int key, long waitEpoch)
     {
         lock (_lock)
         {
@@ -432,13 +515,29 @@ public sealed partial class ResourceManager
                 usage[t] = _budgets.CurrentBytes((ResourceType)t);
             }
 
+            // Regions: the manager's own allocations (what owners hold, in the same units), not the region's used bytes,
+            // which include pool slabs no release gives back. Main memory adds the pooled resources: registered ones by
+            // size, anonymous ones (held by no owner, so by running code) by count.
             foreach (Region region in _regions)
             {
-                usage[region.Key] = region.Used;
+                usage[region.Key] = Volatile.Read(ref _regionBytes[region.Index]);
             }
 
-            return _graph.TryBeginWait(owner, key, usage);
+            usage[_main.Key] += _registeredPoolBytes + AnonymousPooledCountLocked();
+            return _graph.TryBeginWait(owner, key, usage, waitEpoch, Volatile.Read(ref _releaseEpoch));
         }
+    }
+
+    /// <summary>Pool blocks held as anonymous resources (or rented around the manager, or on their way to the registry).</summary>
+    private long AnonymousPooledCountLocked()
+    {
+        long used = 0;
+        foreach (PoolBinding binding in _bindings)
+        {
+            used += binding.Pool.GetStats().UsedBlocks;
+        }
+
+        return Math.Max(0, used - _registeredPoolBlocks);
     }
 
     private void EndTrackedWait(int owner, int key)
@@ -447,5 +546,15 @@ public sealed partial class ResourceManager
         {
             _graph.EndWait(owner, key);
         }
+    }
+
+    /// <summary>What one acquisition asks for, passed down the attempt and wait paths.</summary>
+    private readonly ref struct Request(in ResourceMetadata metadata, ReadOnlySpan<char> name, string? nameText, int owner, bool emergency)
+    {
+        public readonly ResourceMetadata Metadata = metadata;
+        public readonly ReadOnlySpan<char> Name = name;     // Empty: no name.
+        public readonly string? NameText = nameText;        // Name as a string when the caller gave one (kept, not copied).
+        public readonly int Owner = owner;                  // 0: none.
+        public readonly bool Emergency = emergency;
     }
 }

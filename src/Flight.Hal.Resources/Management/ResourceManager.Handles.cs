@@ -1,5 +1,5 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Flight.Hal.Resources;
 
@@ -9,7 +9,8 @@ public sealed partial class ResourceManager
     /// <summary>Releases a handle. The memory is freed (and the budget credited) when the last owner's handle is released.</summary>
     /// <param name="handle">A handle this manager issued.</param>
     /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.StaleHandle"/> (released already: nothing
-    /// happens); <see cref="ResourceStatus.InvalidHandle"/> (null, forged, or from another manager: nothing happens).</returns>
+    /// happens); <see cref="ResourceStatus.InvalidHandle"/> (null, forged, or from another manager — live or disposed —:
+    /// nothing happens).</returns>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     /// <remarks>Of racing releases of one handle exactly one returns <see cref="ResourceStatus.Ok"/>. An anonymous pooled
     /// resource is released without a lock or allocation; blocked acquisitions are woken.</remarks>
@@ -21,7 +22,7 @@ public sealed partial class ResourceManager
         PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)]; // every tag is within the table
         if (binding != null)
         {
-            return ReleasePooled(binding, handle);
+            return ReleasePooled(binding, handle); // a disposed issuer's handle with this tag fails CheckPooled: Invalid
         }
 
         return IsRegistryHandle(raw) ? ReleaseRegistered(handle, requiredOwner: -1) : ResourceStatus.InvalidHandle;
@@ -43,8 +44,13 @@ public sealed partial class ResourceManager
         if (binding != null)
         {
             // Pooled anonymous handles have no owner.
-            return owner.IsNone ? ReleasePooled(binding, handle)
-                : binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
+            if (owner.IsNone)
+            {
+                return ReleasePooled(binding, handle);
+            }
+
+            ResourceStatus status = CheckPooled(binding, raw, out _);
+            return status == ResourceStatus.Ok ? ResourceStatus.SharingFailure : status;
         }
 
         return IsRegistryHandle(raw) ? ReleaseRegistered(handle, owner.Id) : ResourceStatus.InvalidHandle;
@@ -69,7 +75,8 @@ public sealed partial class ResourceManager
         PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)];
         if (binding != null)
         {
-            return binding.Pool.IsRented(raw) ? ResourceStatus.SharingFailure : ResourceStatus.StaleHandle;
+            ResourceStatus status = CheckPooled(binding, raw, out _);
+            return status == ResourceStatus.Ok ? ResourceStatus.SharingFailure : status;
         }
 
         if (!IsRegistryHandle(raw))
@@ -97,10 +104,16 @@ public sealed partial class ResourceManager
                 return ResourceStatus.CapacityExceeded;
             }
 
+            if (copy.NameId != 0)
+            {
+                _names.AddRef(copy.NameId);
+            }
+
             ref ShareBody body = ref _bodies.GetValueRefOrNullRef(Handle<ShareBody>.FromRawValue(copy.Memory));
             body.RefCount++;
+            bool firstOwned = owner.Id != 0 && body.OwnedHandles++ == 0;
             shared = (ResourceHandle)added;
-            AddHoldingsLocked(in copy, body.Placement, shared);
+            AddHoldingsLocked(in copy, body.Placement, shared, firstOwned);
         }
 
         return ResourceStatus.Ok;
@@ -248,8 +261,8 @@ public sealed partial class ResourceManager
 
             Underlying(in e, out _, out _, out int shareCount);
             info = new ResourceInfo(
-                handle, e.Type, e.Size, e.Flags, e.Priority, e.Access, e.NameId == 0 ? null : _names[e.NameId],
-                e.Owner == 0 ? ResourceOwner.None : new ResourceOwner(e.Owner, _id, _ownerNames[e.Owner]), shareCount, PlacementName(in e));
+                handle, e.Type, e.Size, e.Flags, e.Priority, e.Access, e.NameId == 0 ? null : _names.NameOf(e.NameId),
+                e.Owner == 0 ? ResourceOwner.None : new ResourceOwner(e.Owner, _id, OwnerName(e.Owner)), shareCount, PlacementName(in e));
             return ResourceStatus.Ok;
         }
     }
@@ -266,36 +279,81 @@ public sealed partial class ResourceManager
     public ResourceStatus TryFind(string name, out ResourceHandle handle)
     {
         ArgumentNullException.ThrowIfNull(name);
+        return TryFind(name.AsSpan(), out handle);
+    }
+
+    /// <summary>Finds a live resource by a name in a buffer (the C ABI, names built in place).</summary>
+    /// <param name="name">The name it was acquired with.</param>
+    /// <param name="handle">As <see cref="TryFind(string, out ResourceHandle)"/>.</param>
+    /// <returns>As <see cref="TryFind(string, out ResourceHandle)"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceStatus TryFind(ReadOnlySpan<char> name, out ResourceHandle handle)
+    {
         ThrowIfDisposed();
         handle = default;
+        if (name.IsEmpty)
+        {
+            return ResourceStatus.NotFound;
+        }
+
         lock (_lock)
         {
-            if (!_nameIds.TryGetValue(name, out int id))
+            int id = _names.FindHeld(name);
+            if (id == 0)
             {
                 return ResourceStatus.NotFound;
             }
 
-            ref NamedSet set = ref CollectionsMarshal.GetValueRefOrNullRef(_liveByName, id);
-            if (Unsafe.IsNullRef(ref set))
-            {
-                return ResourceStatus.NotFound;
-            }
-
-            if (set.Latest.IsNull)
+            ref ResourceHandle latest = ref _names.ValueOf(id);
+            if (latest.IsNull)
             {
                 foreach (HandleTable<Entry>.Entry slot in _registry)
                 {
                     if (slot.Value.NameId == id)
                     {
-                        set.Latest = (ResourceHandle)slot.Handle;
+                        latest = (ResourceHandle)slot.Handle;
                         break;
                     }
                 }
             }
 
-            handle = set.Latest;
+            Debug.Assert(!latest.IsNull, "A held name has a live handle.");
+            handle = latest;
             return ResourceStatus.Ok;
         }
+    }
+
+    /// <summary>Finds a live resource by name, throwing if none carries it.</summary>
+    /// <param name="name">The name it was acquired with.</param>
+    /// <returns>A live handle carrying that name.</returns>
+    /// <exception cref="ResourceException">No live resource has the name (<see cref="ResourceStatus.NotFound"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceHandle Find(string name)
+    {
+        ResourceStatus status = TryFind(name, out ResourceHandle handle);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return handle;
+    }
+
+    /// <summary>Describes a live resource, throwing if the handle is not live.</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <returns>The description.</returns>
+    /// <exception cref="ResourceException">The handle is stale or invalid; <see cref="ResourceException.Status"/> says which.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceInfo GetInfo(ResourceHandle handle)
+    {
+        ResourceStatus status = TryGetInfo(handle, out ResourceInfo info);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return info;
     }
 
     /// <summary>Whether a handle with a pool's tag is a live anonymous pooled resource, with a copy of its record.</summary>
@@ -308,7 +366,8 @@ public sealed partial class ResourceManager
         record = default;
         if (!binding.Pool.IsRented(raw))
         {
-            return ResourceStatus.StaleHandle;
+            // Below the pool's base generation: a handle of a disposed issuer that had this tag, never this manager's.
+            return HandleLayout.Generation(raw) <= binding.Pool.BaseGeneration ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
         }
 
         record = binding.Records[HandleLayout.Index(raw)];
@@ -321,8 +380,9 @@ public sealed partial class ResourceManager
         return binding.Pool.IsRented(raw) ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
     }
 
-    /// <summary>Whether <paramref name="raw"/> carries this manager's registry tag (it may still be stale).</summary>
-    private bool IsRegistryHandle(ulong raw) => raw != 0 && HandleLayout.Tag(raw) == _registryTag;
+    /// <summary>Whether <paramref name="raw"/> could be a handle of this manager's registry (it may still be stale): its
+    /// tag, and a generation above the registry's base (older handles with the tag are a disposed issuer's).</summary>
+    private bool IsRegistryHandle(ulong raw) => HandleLayout.IsFromIssuer(raw, _registryTag, _registryBase);
 
     /// <summary>The live registry entry of <paramref name="raw"/>, or a null reference when stale. Caller holds <see cref="_lock"/>.</summary>
     private ref Entry EntryOrNullRef(ulong raw) => ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
@@ -349,7 +409,7 @@ public sealed partial class ResourceManager
         }
 
         int size = record.Size;
-        status = pool.Return(handle); // compare-and-swap: of racing releases exactly one gets Ok
+        status = pool.ReturnOwned(handle); // compare-and-swap: of racing releases exactly one gets Ok
         if (status != ResourceStatus.Ok)
         {
             return status;
@@ -382,27 +442,34 @@ public sealed partial class ResourceManager
             entry = slot;
             Underlying(in entry, out placement, out memory, out _);
             _registry.Free(Handle<Entry>.FromRawValue(handle.RawValue));
-            RemoveHoldingsLocked(in entry, placement, handle);
             if (entry.Kind == PlacementShared)
             {
                 var bodyHandle = Handle<ShareBody>.FromRawValue(entry.Memory);
                 ref ShareBody body = ref _bodies.GetValueRefOrNullRef(bodyHandle);
+                bool lastOwned = entry.Owner != 0 && --body.OwnedHandles == 0;
+                RemoveHoldingsLocked(in entry, placement, handle, lastOwned);
                 if (--body.RefCount > 0)
                 {
                     _stacks?.TryRemove(handle.RawValue, out _);
                     return ResourceStatus.Ok; // other owners still hold it
                 }
 
+                Debug.Assert(body.OwnedHandles == 0, "The last handle of shared memory was its last owned one.");
                 _bodies.Free(bodyHandle);
+            }
+            else
+            {
+                RemoveHoldingsLocked(in entry, placement, handle, lastOwnedHandle: entry.Owner != 0);
             }
 
             if (KindOf(placement) == PlacementPool)
             {
                 _registeredPoolBlocks--;
+                _registeredPoolBytes -= entry.Size;
             }
         }
 
-        FreeMemory(placement, memory);
+        FreeMemory(placement, memory, entry.Size);
         _budgets.Release(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
         WakeWaiters();

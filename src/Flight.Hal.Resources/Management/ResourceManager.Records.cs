@@ -19,18 +19,20 @@ public sealed partial class ResourceManager
     private static byte PackMeta(ResourceType type, ResourcePriority priority, AccessPattern access) =>
         (byte)((int)type | ((int)priority << 3) | ((int)access << 5));
 
-    /// <summary>Frees the memory behind a placement (not the budget).</summary>
-    private void FreeMemory(byte placement, ulong memory)
+    /// <summary>Frees the memory behind a placement (not the budget); <paramref name="size"/> is the resource's size.</summary>
+    private void FreeMemory(byte placement, ulong memory, long size)
     {
         if (KindOf(placement) == PlacementPool)
         {
             PoolBinding binding = _poolByTag[HandleLayout.Tag(memory)]!;
-            ResourceStatus status = binding.Pool.Return(ResourceHandle.FromRawValue(memory));
+            ResourceStatus status = binding.Pool.ReturnOwned(ResourceHandle.FromRawValue(memory));
             Debug.Assert(status == ResourceStatus.Ok, "A registered pool block is returned exactly once.");
         }
         else
         {
-            _regions[RegionIndexOf(placement)].Free(memory);
+            int index = RegionIndexOf(placement);
+            _regions[index].Free(memory);
+            Interlocked.Add(ref _regionBytes[index], -size);
         }
     }
 
@@ -76,7 +78,7 @@ public sealed partial class ResourceManager
     {
         public ulong Memory;       // Pool: the block's handle. Region: arena handle or host address. Shared: the body's handle.
         public ulong SizeAndFlags; // Size in bits 0-47, flags in bits 48-63.
-        public int NameId;         // 0: unnamed.
+        public int NameId;         // 0: unnamed; else an id of the manager's name table, holding one reference.
         public ushort Owner;       // 0: none.
         public byte Meta;          // Type in bits 0-2, priority in 3-4, access pattern in 5-7.
         public byte Placement;     // Kind in bits 0-3, region index in 4-7.
@@ -108,8 +110,9 @@ public sealed partial class ResourceManager
     private struct ShareBody
     {
         public ulong Memory;
-        public int RefCount;
-        public byte Placement; // PlacementPool or a region placement.
+        public int RefCount;     // Handles to the memory.
+        public int OwnedHandles; // Of them, handles with an owner: while above 0 the memory's bytes are named in the graph.
+        public byte Placement;   // PlacementPool or a region placement.
     }
 
     /// <summary>The record beside each pool block: 12 bytes.</summary>
@@ -126,19 +129,24 @@ public sealed partial class ResourceManager
         public byte State;
     }
 
-    /// <summary>Bytes a name has been interned under, and which live handle carries it.</summary>
-    private struct NamedSet
-    {
-        public int Count;                 // Live handles with this name.
-        public ResourceHandle Latest;     // One of them (the latest acquired, or found by a scan).
-    }
-
-    /// <summary>A pool the manager routes to, with its per-block records.</summary>
-    private sealed class PoolBinding(SlabPool pool, NativeAllocator allocator) : IDisposable
+    /// <summary>A pool the manager routes to, with its per-block records; tells the pool which of its rented blocks are
+    /// the manager's resources, so its public Return refuses them.</summary>
+    private sealed class PoolBinding(SlabPool pool, NativeAllocator allocator) : IBlockClaims, IDisposable
     {
         public readonly SlabPool Pool = pool;
         public readonly BlockSideTable<PooledRecord> Records = new(pool.MaxCount, allocator);
         public readonly string Placement = $"pool {pool.Type}/{pool.BlockSize}";
+
+        public bool IsClaimed(ulong raw)
+        {
+            if (!Pool.IsRented(raw))
+            {
+                return false;
+            }
+
+            PooledRecord record = Records[HandleLayout.Index(raw)];
+            return record.State != PooledRecord.Free && record.Generation == HandleLayout.Generation(raw);
+        }
 
         public void Dispose() => Records.Dispose();
     }

@@ -63,13 +63,13 @@ public sealed partial class ResourceManager : IDisposable
     private readonly HandleTable<Entry> _registry;
     private readonly HandleTable<ShareBody> _bodies;
     private readonly int _registryTag;
-    private readonly Dictionary<string, int> _nameIds = new(StringComparer.Ordinal);
-    private readonly List<string> _names = [string.Empty]; // id 0: unnamed
-    private readonly Dictionary<int, NamedSet> _liveByName = [];
-    private readonly Dictionary<string, int> _ownerIds = new(StringComparer.Ordinal);
-    private readonly List<string> _ownerNames = ["(none)"];
+    private readonly uint _registryBase;     // The registry's base generation: older handles with its tag are foreign.
+    private readonly NameTable<ResourceHandle> _names;   // Resource names; the value is the latest live handle with the name.
+    private readonly NameTable<byte> _owners = new(0);    // Owner names; never released, so ids are dense from 1.
     private readonly WaitForGraph _graph;
     private int _registeredPoolBlocks;       // Pool blocks whose resource is in the registry (for LiveCount).
+    private long _registeredPoolBytes;       // Their sizes: main-memory usage the wait-for graph sees besides regions.
+    private readonly long[] _regionBytes;    // Per region: bytes of the manager's allocations there (interlocked; in flight too).
 
     private readonly ConcurrentDictionary<ulong, string>? _stacks;
     private readonly object _waitLock = new();
@@ -102,6 +102,8 @@ public sealed partial class ResourceManager : IDisposable
         _budgets = new ResourceBudgetManager(profile.Budgets);
         _keyCount = ResourceTypes.Count + profile.Regions.Count;
         _graph = new WaitForGraph(_keyCount);
+        _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
+        _regionBytes = new long[profile.Regions.Count];
         _stacks = options.CaptureAcquisitionStacks ? new ConcurrentDictionary<ulong, string>() : null;
 
         var built = new List<IDisposable>();
@@ -122,7 +124,8 @@ public sealed partial class ResourceManager : IDisposable
             _poolSource = _main.Arena != null ? new ArenaAllocator(_main.Arena) : null;
             IEnumerable<PoolConfig> pools = (options.Pools ?? profile.Pools).Select(c => c with { ThreadSafe = true });
             _pools = new PoolManager(pools, _poolSource ?? _allocator);
-            built.Add(_pools);
+            _pools.MarkOwnedByManager();
+            built.Add(new Disposer(_pools.DisposeByOwner));
             _bindings = new PoolBinding[_pools.Pools.Count];
             for (int i = 0; i < _bindings.Length; i++)
             {
@@ -130,6 +133,7 @@ public sealed partial class ResourceManager : IDisposable
                 _bindings[i] = new PoolBinding(pool, _allocator);
                 built.Add(_bindings[i]);
                 _poolByTag[pool.Tag] = _bindings[i];
+                pool.Claims = _bindings[i]; // the pool's public Return now refuses the manager's resources
             }
 
             _registry = new HandleTable<Entry>(options.MaxRegisteredResources, _allocator);
@@ -137,6 +141,7 @@ public sealed partial class ResourceManager : IDisposable
             _bodies = new HandleTable<ShareBody>(options.MaxRegisteredResources, _allocator);
             built.Add(_bodies);
             _registryTag = _registry.Tag;
+            _registryBase = _registry.BaseGeneration;
         }
         catch
         {
@@ -161,6 +166,9 @@ public sealed partial class ResourceManager : IDisposable
     public ResourceManagerOptions Options => _options;
 
     /// <summary>The pools requests are routed to: <c>Pools.GetPoolStats(ResourceType.Memory, 4096)</c>.</summary>
+    /// <remarks>For statistics. Blocks rented through these pools directly bypass the budgets and are not the manager's
+    /// resources (they are not released, reported or counted by it); returning one of the manager's own handles through
+    /// them throws an <see cref="ArgumentException"/>, and disposing them does nothing (the manager does).</remarks>
     public PoolManager Pools => _pools;
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
@@ -271,28 +279,52 @@ public sealed partial class ResourceManager : IDisposable
     /// <returns>The owner; the same name always returns the same owner.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
     /// <exception cref="InvalidOperationException"><see cref="MaxOwners"/> owners exist already.</exception>
+    /// <remarks>Allocates nothing for a name seen before.</remarks>
     public ResourceOwner GetOwner(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        return GetOwner(name.AsSpan(), name);
+    }
+
+    /// <summary>The owner called <paramref name="name"/>, created on first use; for names in a buffer (the C ABI).</summary>
+    /// <param name="name">A non-empty name.</param>
+    /// <returns>The owner.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="MaxOwners"/> owners exist already.</exception>
+    /// <remarks>Allocates nothing for a name seen before.</remarks>
+    public ResourceOwner GetOwner(ReadOnlySpan<char> name)
+    {
+        if (name.IsEmpty)
+        {
+            ThrowHelper.ThrowArgument(nameof(name), "An owner's name is not empty.");
+        }
+
+        return GetOwner(name, null);
+    }
+
+    private ResourceOwner GetOwner(ReadOnlySpan<char> name, string? text)
+    {
         ThrowIfDisposed();
         lock (_lock)
         {
-            if (!_ownerIds.TryGetValue(name, out int id))
+            int id = _owners.FindHeld(name);
+            if (id == 0)
             {
-                if (_ownerNames.Count > MaxOwners)
+                if (_owners.Count >= MaxOwners)
                 {
                     ThrowHelper.ThrowInvalidOperation($"A manager has at most {MaxOwners} owners.");
                 }
 
-                id = _graph.AddOwner();
-                Debug.Assert(id == _ownerNames.Count, "Owner ids and the graph's agree.");
-                _ownerNames.Add(name);
-                _ownerIds.Add(name, id);
+                id = _owners.AddRef(name, text);
+                int graphId = _graph.AddOwner();
+                Debug.Assert(id == graphId, "Owner ids and the graph's agree.");
             }
 
-            return new ResourceOwner(id, _id, _ownerNames[id]);
+            return new ResourceOwner(id, _id, _owners.NameOf(id));
         }
     }
+
+    private string OwnerName(int id) => id == 0 ? ResourceOwner.None.Name : _owners.NameOf(id);
 
     /// <summary>Every resource alive now, as <see cref="Dispose"/> would report it.</summary>
     /// <returns>The report (empty when nothing is alive).</returns>
@@ -306,12 +338,12 @@ public sealed partial class ResourceManager : IDisposable
             int issued = pool.IssuedCount;
             for (int i = 0; i < issued; i++)
             {
+                // Only the manager's own records: a block rented around the manager (through Pools) is not its resource.
                 ResourceHandle handle = pool.RentedHandleAt(i);
-                PooledRecord record = binding.Records[i];
-                if (!handle.IsNull && record.State == PooledRecord.Anonymous)
+                if (!handle.IsNull && CheckPooled(binding, handle.RawValue, out PooledRecord record) == ResourceStatus.Ok)
                 {
                     resources.Add(new LeakedResource(
-                        handle, null, pool.Type, record.Size, _ownerNames[0], (ResourceFlags)record.Flags, binding.Placement, StackOf(handle)));
+                        handle, null, pool.Type, record.Size, OwnerName(0), (ResourceFlags)record.Flags, binding.Placement, StackOf(handle)));
                 }
             }
         }
@@ -324,10 +356,10 @@ public sealed partial class ResourceManager : IDisposable
                 var handle = (ResourceHandle)slot.Handle;
                 resources.Add(new LeakedResource(
                     handle,
-                    e.NameId == 0 ? null : _names[e.NameId],
+                    e.NameId == 0 ? null : _names.NameOf(e.NameId),
                     e.Type,
                     e.Size,
-                    _ownerNames[e.Owner],
+                    OwnerName(e.Owner),
                     e.Flags,
                     PlacementName(in e),
                     StackOf(handle)));
@@ -377,7 +409,7 @@ public sealed partial class ResourceManager : IDisposable
         lock (_lock)
         {
             _scopePages?.Dispose();
-            _pools.Dispose();
+            _pools.DisposeByOwner();
             foreach (PoolBinding binding in _bindings)
             {
                 binding.Dispose();
@@ -397,21 +429,47 @@ public sealed partial class ResourceManager : IDisposable
     /// <inheritdoc/>
     public override string ToString() => $"ResourceManager({_profile.Name})";
 
-    /// <summary>The scope page store, created on first use (by <c>ResourceScope</c>).</summary>
+    /// <summary>The scope page store, once <see cref="TryGetScopePages"/> has created it (every <c>ResourceScope</c> began
+    /// with that call).</summary>
     internal HandleChain ScopePages
     {
         get
         {
             HandleChain? pages = Volatile.Read(ref _scopePages);
-            if (pages != null)
-            {
-                return pages;
-            }
+            Debug.Assert(pages != null, "A scope exists only after TryGetScopePages succeeded.");
+            return pages;
+        }
+    }
 
-            lock (_lock)
+    /// <summary>The scope page store, created on first use (by <c>ResourceScope</c>).</summary>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.OutOfMemory"/> when its bookkeeping could not be
+    /// allocated; <see cref="ResourceStatus.CapacityExceeded"/> when every handle tag of the process is taken.</returns>
+    internal ResourceStatus TryGetScopePages(out HandleChain pages)
+    {
+        HandleChain? existing = Volatile.Read(ref _scopePages);
+        if (existing != null)
+        {
+            pages = existing;
+            return ResourceStatus.Ok;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            try
             {
-                ThrowIfDisposed();
-                return _scopePages ??= new HandleChain(_options.MaxScopePages, _allocator);
+                pages = _scopePages ??= new HandleChain(_options.MaxScopePages, _allocator);
+                return ResourceStatus.Ok;
+            }
+            catch (OutOfMemoryException)
+            {
+                pages = null!;
+                return ResourceStatus.OutOfMemory;
+            }
+            catch (IssuerLimitException)
+            {
+                pages = null!;
+                return ResourceStatus.CapacityExceeded;
             }
         }
     }
@@ -437,13 +495,33 @@ public sealed partial class ResourceManager : IDisposable
     /// <summary>Wakes blocked acquisitions after something was freed; one volatile read when nobody waits.</summary>
     private void WakeWaiters()
     {
+        long unused = -1;
+        WakeWaiters(ref unused);
+    }
+
+    /// <summary>Wakes blocked acquisitions. <paramref name="ownEpoch"/> is the caller's own wait baseline (a waiter
+    /// retrying): if nobody else woke the waiters since it was read, it moves along with this wake, so a waiter does not
+    /// count its own wake as a reason to retry at once.</summary>
+    private void WakeWaiters(ref long ownEpoch)
+    {
         if (Volatile.Read(ref _waiters) != 0)
         {
             lock (_waitLock)
             {
+                if (_releaseEpoch == ownEpoch)
+                {
+                    ownEpoch++;
+                }
+
                 _releaseEpoch++;
                 Monitor.PulseAll(_waitLock);
             }
         }
+    }
+
+    /// <summary>Adapts an action to <see cref="IDisposable"/> for the construction clean-up list.</summary>
+    private sealed class Disposer(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 }

@@ -13,6 +13,14 @@ public sealed record ResourceManagerOptions
     /// <remarks>The registry reserves 32 bytes per entry up front (address space; pages are touched as it fills).</remarks>
     public int MaxRegisteredResources { get; init; } = DefaultMaxRegisteredResources;
 
+    /// <summary>Default for <see cref="MaxRetainedNames"/>.</summary>
+    public const int DefaultMaxRetainedNames = 1024;
+
+    /// <summary>Resource names that no live resource carries any more but that stay interned, so acquiring under them
+    /// again allocates nothing (the most recently released are kept). Names of live resources are always interned; beyond
+    /// this many idle ones, the longest idle is forgotten. 0 to 1,048,576.</summary>
+    public int MaxRetainedNames { get; init; } = DefaultMaxRetainedNames;
+
     /// <summary>Record each acquisition's stack trace for the leak report (slow and allocating: a debugging aid).</summary>
     public bool CaptureAcquisitionStacks { get; init; }
 
@@ -39,6 +47,11 @@ public sealed record ResourceManagerOptions
         {
             throw new ArgumentOutOfRangeException(
                 nameof(MaxRegisteredResources), MaxRegisteredResources, $"Must be 1 to {HandleTable<int>.MaxCapacity}.");
+        }
+
+        if (MaxRetainedNames < 0 || MaxRetainedNames > 1 << 20)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetainedNames), MaxRetainedNames, "Must be 0 to 1,048,576.");
         }
 
         if (MaxScopePages < 1 || MaxScopePages > 1 << 20)

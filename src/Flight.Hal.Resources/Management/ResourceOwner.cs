@@ -3,7 +3,7 @@ namespace Flight.Hal.Resources;
 /// <summary>A named owner of resources in one <see cref="ResourceManager"/> (a driver or subsystem such as
 /// "GraphicsDriver"): what sharing gives a second handle to, and what deadlock detection reasons about.</summary>
 /// <remarks><see langword="default"/> (<see cref="None"/>) is "no particular owner": such resources take the fastest path
-/// and count as held by running code. Get owners from <see cref="ResourceManager.GetOwner"/>; the same name always gives
+/// and count as held by running code. Get owners from <see cref="ResourceManager.GetOwner(string)"/>; the same name always gives
 /// the same owner. An owner is valid only with the manager that issued it.</remarks>
 public readonly struct ResourceOwner : IEquatable<ResourceOwner>
 {

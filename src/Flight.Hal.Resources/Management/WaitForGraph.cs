@@ -7,9 +7,16 @@ namespace Flight.Hal.Resources;
 /// <remarks>
 /// <para>A <i>key</i> is something an acquisition can wait for: a resource type's budget, or a memory region. Owner 0
 /// is "no owner" and is never tracked. Bytes of a key that no tracked owner holds (<c>usage − named</c>) are held by
-/// untracked code, which is assumed to be running and able to release: such a key can always wake its waiters.</para>
-/// <para>An owner is <i>blocked</i> while it has at least one wait in progress; a blocked owner is assumed unable to
-/// release anything until its wait ends (the model of one driver thread per owner). A wait can be woken when, following
+/// untracked code, which is assumed to be running and able to release: such a key can always wake its waiters. The
+/// caller states usage and named bytes in the same units, and counts each piece of memory once in the named bytes
+/// however many owners share it (<c>countNamed</c>), while every owner holding it is recorded as a holder
+/// (<see cref="AddHolding"/>).</para>
+/// <para>A shared resource goes back only when every holder has released it; the graph treats any running holder as
+/// able to release (OR semantics), so it may call a wait wakeable that only another, blocked holder's release could end.
+/// It never reports a deadlock that a release could break.</para>
+/// <para>An owner is <i>blocked</i> while it has at least one wait in progress and no wake has happened since that wait
+/// began; a blocked owner is assumed unable to release anything until its wait ends (the model of one driver thread per
+/// owner). A woken owner is about to retry, and counts as running until it waits again. A wait can be woken when, following
 /// holders of the key it waits for and, for each blocked holder, the keys that holder waits for, some holder is running
 /// or some key has untracked bytes (OR semantics: one release of any such key may start the chain moving).</para>
 /// <para>Instances are not thread-safe; the <see cref="ResourceManager"/> calls every member under its registry lock.</para>
@@ -20,7 +27,8 @@ internal sealed class WaitForGraph
     private readonly List<long[]> _holdings = [[]]; // _holdings[owner][key]: bytes held; owner 0 unused
     private readonly List<int[]> _waits = [[]];      // _waits[owner][key]: waits in progress
     private readonly List<int> _waitCounts = [0];            // total waits in progress per owner
-    private readonly long[] _named;                          // per key: bytes held by tracked owners
+    private readonly List<long> _waitEpochs = [0];           // per owner: the wake epoch its latest wait began at
+    private readonly long[] _named;                          // per key: bytes held by tracked owners, each piece of memory once
 
     /// <summary>Creates a graph over <paramref name="keyCount"/> keys.</summary>
     public WaitForGraph(int keyCount)
@@ -39,30 +47,49 @@ internal sealed class WaitForGraph
         _holdings.Add(new long[_keyCount]);
         _waits.Add(new int[_keyCount]);
         _waitCounts.Add(0);
+        _waitEpochs.Add(0);
         return _holdings.Count - 1;
     }
 
     /// <summary>Records that <paramref name="owner"/> now holds <paramref name="bytes"/> more of <paramref name="key"/>.</summary>
-    public void AddHolding(int owner, int key, long bytes)
+    /// <param name="owner">A tracked owner.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="bytes">The bytes, in the units the caller's usage figures use.</param>
+    /// <param name="countNamed">Whether the bytes also become named: true for a resource's first owned handle, false for
+    /// further owners of memory already named (sharing), so each piece of memory is named once.</param>
+    public void AddHolding(int owner, int key, long bytes, bool countNamed = true)
     {
         Debug.Assert(owner > 0 && bytes > 0, "Only tracked owners hold bytes.");
         _holdings[owner][key] += bytes;
-        _named[key] += bytes;
+        if (countNamed)
+        {
+            _named[key] += bytes;
+        }
     }
 
     /// <summary>Records that <paramref name="owner"/> released <paramref name="bytes"/> of <paramref name="key"/>.</summary>
+    /// <param name="owner">A tracked owner.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="bytes">As added.</param>
+    /// <param name="countNamed">Whether the bytes stop being named: true when the memory's last owned handle goes.</param>
     /// <exception cref="InvalidOperationException">The owner does not hold that many bytes (an accounting bug).</exception>
-    public void RemoveHolding(int owner, int key, long bytes)
+    public void RemoveHolding(int owner, int key, long bytes, bool countNamed = true)
     {
         ref long held = ref _holdings[owner][key];
-        if (bytes > held)
+        if (bytes > held || (countNamed && bytes > _named[key]))
         {
-            ThrowHelper.ThrowInvalidOperation($"Owner {owner} holds {held} bytes of key {key}, not {bytes}.");
+            ThrowHelper.ThrowInvalidOperation($"Owner {owner} holds {held} bytes of key {key} ({_named[key]} named), not {bytes}.");
         }
 
         held -= bytes;
-        _named[key] -= bytes;
+        if (countNamed)
+        {
+            _named[key] -= bytes;
+        }
     }
+
+    /// <summary>Bytes of <paramref name="key"/> held by tracked owners, each piece of memory once.</summary>
+    public long Named(int key) => _named[key];
 
     /// <summary>Bytes of <paramref name="key"/> held by <paramref name="owner"/>.</summary>
     public long Holdings(int owner, int key) => _holdings[owner][key];
@@ -76,21 +103,34 @@ internal sealed class WaitForGraph
     /// <param name="usage">Per key, the bytes in use right now (tracked and untracked).</param>
     /// <returns><see cref="ResourceStatus.Ok"/> (the wait is recorded; end it with <see cref="EndWait"/>) or
     /// <see cref="ResourceStatus.Deadlock"/> (nothing recorded).</returns>
-    public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage)
+    public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage) => TryBeginWait(owner, key, usage, 0, 0);
+
+    /// <summary>Starts a wait, as <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>, with wake epochs: an owner
+    /// counts as blocked only while no wake has happened since its wait began (<paramref name="waitEpoch"/> equals
+    /// <paramref name="currentEpoch"/>). A waiter that has been woken is about to retry, and may be about to succeed and
+    /// release: it counts as running until it waits again.</summary>
+    /// <param name="owner">The waiting owner, at least 1.</param>
+    /// <param name="key">What it waits for.</param>
+    /// <param name="usage">Per key, the bytes in use right now (tracked and untracked).</param>
+    /// <param name="waitEpoch">The wake epoch the owner read before the attempt that failed.</param>
+    /// <param name="currentEpoch">The wake epoch now.</param>
+    /// <returns>As <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>.</returns>
+    public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage, long waitEpoch, long currentEpoch)
     {
         Debug.Assert(owner > 0, "Only tracked owners wait here.");
         Debug.Assert(usage.Length == _keyCount, "One usage figure per key.");
-        if (!CanBeWoken(owner, key, usage))
+        if (!CanBeWoken(owner, key, usage, currentEpoch))
         {
             return ResourceStatus.Deadlock;
         }
 
         _waits[owner][key]++;
         _waitCounts[owner]++;
+        _waitEpochs[owner] = waitEpoch;
         return ResourceStatus.Ok;
     }
 
-    /// <summary>Ends a wait started by <see cref="TryBeginWait"/>.</summary>
+    /// <summary>Ends a wait started by <see cref="TryBeginWait(int, int, ReadOnlySpan{long}, long, long)"/>.</summary>
     public void EndWait(int owner, int key)
     {
         Debug.Assert(_waits[owner][key] > 0, "EndWait without a wait.");
@@ -98,7 +138,7 @@ internal sealed class WaitForGraph
         _waitCounts[owner]--;
     }
 
-    private bool CanBeWoken(int asker, int key, ReadOnlySpan<long> usage)
+    private bool CanBeWoken(int asker, int key, ReadOnlySpan<long> usage, long currentEpoch)
     {
         Span<bool> visited = stackalloc bool[_keyCount];
         Span<int> queue = stackalloc int[_keyCount];
@@ -123,9 +163,9 @@ internal sealed class WaitForGraph
                     continue;
                 }
 
-                if (_waitCounts[owner] == 0)
+                if (_waitCounts[owner] == 0 || _waitEpochs[owner] != currentEpoch)
                 {
-                    return true; // a running holder: its release can wake the asker
+                    return true; // a running holder (or one woken since it began waiting): its release can wake the asker
                 }
 
                 int[] waits = _waits[owner];

@@ -65,7 +65,8 @@ public sealed record ArenaConfig
             throw new ArgumentException($"Granularity {Granularity} must be a power of two up to {MaxAlignment}.", nameof(Granularity));
         }
 
-        if (ReservedStart < 0 || RoundUp(ReservedStart, Unit) + Unit > RoundDown(Size, Unit))
+        // ReservedStart is compared with Size before any rounding, so the rounding below cannot overflow.
+        if (ReservedStart < 0 || ReservedStart >= Size || RoundUp(ReservedStart, Unit) + Unit > RoundDown(Size, Unit))
         {
             throw new ArgumentOutOfRangeException(nameof(ReservedStart), ReservedStart, "The reserved start must leave room for at least one allocation.");
         }

@@ -29,6 +29,7 @@ public sealed class PoolManager : IDisposable
     private Router?[] _routers = new Router?[ResourceTypes.Count]; // Immutable snapshot per type; replaced on CreatePool.
     private SlabPool[] _pools = [];                      // Immutable snapshot, in creation order.
     private bool _disposed;
+    private bool _ownedByManager;                        // A resource manager's pools: only the manager disposes them.
 
     /// <summary>Creates an empty manager.</summary>
     /// <param name="allocator">Where the pools' slabs come from; <see cref="NativeAllocator.Default"/> when null.</param>
@@ -241,7 +242,21 @@ public sealed class PoolManager : IDisposable
     }
 
     /// <summary>Disposes every pool. Idempotent.</summary>
+    /// <remarks>The pools of a <c>ResourceManager</c> (its <c>Pools</c>) are disposed by the manager: calling this on them
+    /// does nothing.</remarks>
     public void Dispose()
+    {
+        if (!_ownedByManager)
+        {
+            DisposeByOwner();
+        }
+    }
+
+    /// <summary>Marks these pools as a resource manager's: public <see cref="Dispose"/> then does nothing.</summary>
+    internal void MarkOwnedByManager() => _ownedByManager = true;
+
+    /// <summary>Disposes every pool for the owner. Idempotent.</summary>
+    internal void DisposeByOwner()
     {
         lock (_lock)
         {
@@ -254,7 +269,7 @@ public sealed class PoolManager : IDisposable
             foreach (SlabPool pool in _pools)
             {
                 _byTag[pool.Tag] = null;
-                pool.Dispose();
+                pool.DisposeByOwner();
             }
         }
     }

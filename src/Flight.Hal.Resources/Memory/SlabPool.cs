@@ -16,8 +16,8 @@ namespace Flight.Hal.Resources;
 /// uninitialised. Nothing is allocated on the GC heap after warm-up.</para>
 /// <para><b>Handles.</b> Returning a block advances its generation, so a second return of the same handle, or a
 /// return after the block was rented again, gives <see cref="ResourceStatus.StaleHandle"/> and touches nothing.
-/// A block whose generation would wrap is retired, never rented again. A handle from another pool is rejected
-/// with an <see cref="ArgumentException"/>.</para>
+/// A block whose generation would wrap is retired, never rented again. A handle from another pool — live, or
+/// disposed long ago even if its tag has been reused since — is rejected with an <see cref="ArgumentException"/>.</para>
 /// <para><b>Threads.</b> An unsynchronised pool (<see cref="PoolConfig.ThreadSafe"/> false) must be used by one
 /// thread at a time. A thread-safe pool may be used by many threads at once: each thread keeps a small cache of
 /// free blocks, so rent and return take no lock unless the cache is empty or full; a racing double return is
@@ -46,7 +46,10 @@ public sealed unsafe class SlabPool : IDisposable
     private readonly nint[] _slabs;          // Slab base addresses; [0, _slabCount) are live, each stored before _totalBlocks grows.
     private readonly nuint _generationBytes; // Size of the _generations block: _maxCount * 4.
     private readonly int _tag;               // This pool's handle tag.
+    private readonly uint _baseGeneration;   // Even; every generation issued here is above it (HandleTagAllocator's floor).
     private int _acceptedTag;                // _tag while live; -1 once disposed, so the fast paths need no disposed check.
+    private int _publicTag;                  // What the public Return accepts at once: _tag, or -1 when disposed or claimed.
+    private IBlockClaims? _claims;           // Set when a ResourceManager owns the pool: blocks it hands out as resources.
     private long _poolId;                    // Identifies this pool's thread caches (tags are reused; ids are not); 0 once disposed.
     private readonly object? _lock;          // Guards the shared free list, growth and _caches. Null when unsynchronised.
     private readonly int _cacheSize;         // Thread-safe pools: capacity of each thread's cache; 0 disables caching.
@@ -70,7 +73,8 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A size or count in <paramref name="config"/> is out of range.</exception>
     /// <exception cref="ArgumentException">An alignment in <paramref name="config"/> is not a power of two.</exception>
     /// <exception cref="OutOfMemoryException">The initial memory could not be allocated; nothing is leaked.</exception>
-    /// <exception cref="InvalidOperationException">1,023 tables and pools are alive already.</exception>
+    /// <exception cref="InvalidOperationException">Every handle tag of the process is taken (1,023 tables, pools and arenas
+    /// are alive); nothing is leaked.</exception>
     public SlabPool(PoolConfig config, NativeAllocator? allocator = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -104,8 +108,20 @@ public sealed unsafe class SlabPool : IDisposable
             throw new OutOfMemoryException($"Could not allocate the generation array of a {_maxCount}-block pool.");
         }
 
-        _tag = HandleTagAllocator.Rent();
+        try
+        {
+            _tag = HandleTagAllocator.Rent(out _baseGeneration);
+        }
+        catch
+        {
+            // No tag: give the generations back now rather than leave them to the finalizer.
+            Release();
+            GC.SuppressFinalize(this);
+            throw;
+        }
+
         _acceptedTag = _tag;
+        _publicTag = _tag;
         while (_totalBlocks < config.InitialCount)
         {
             if (!TryAddSlab())
@@ -236,20 +252,27 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ResourceStatus Return(ResourceHandle handle)
+    public ResourceStatus Return(ResourceHandle handle) => ReturnCore(handle.RawValue, _publicTag);
+
+    /// <summary>Return for the pool's owning resource manager: as <see cref="Return"/>, without the check
+    /// that refuses the manager's own blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ResourceStatus ReturnOwned(ResourceHandle handle) => ReturnCore(handle.RawValue, _acceptedTag);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ResourceStatus ReturnCore(ulong raw, int acceptedTag)
     {
-        ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
         uint generation = HandleLayout.Generation(raw);
-        if (HandleLayout.Tag(raw) != _acceptedTag) // also catches a disposed pool: _acceptedTag is then -1
+        if (HandleLayout.Tag(raw) != acceptedTag) // also catches a disposed pool (-1) and a claimed pool's public path (-1)
         {
             return ReturnMismatch(raw);
         }
 
-        // A rented block's generation is odd; an index at or beyond _bumpIndex was never rented from this pool.
-        if ((generation & 1) == 0 || (uint)index >= (uint)Volatile.Read(ref _bumpIndex))
+        // A rented block's generation is odd and above the base; an index at or beyond _bumpIndex was never rented.
+        if ((generation & 1) == 0 || generation <= _baseGeneration || (uint)index >= (uint)Volatile.Read(ref _bumpIndex))
         {
-            return ResourceStatus.StaleHandle;
+            return StaleOrForeign(raw);
         }
 
         // SAFETY: index < _bumpIndex <= _maxCount, and generations [0, _bumpIndex) are initialised.
@@ -306,7 +329,7 @@ public sealed unsafe class SlabPool : IDisposable
     /// <param name="handle">Any handle; null, stale or foreign handles give <see langword="false"/>.</param>
     /// <returns><see langword="true"/> only for a currently rented block of this pool.</returns>
     public bool Contains(ResourceHandle handle) =>
-        !_disposed && handle.Tag == _tag && TryGetBlock(handle.RawValue, out _) == ResourceStatus.Ok;
+        !_disposed && HandleLayout.IsFromIssuer(handle.RawValue, _tag, _baseGeneration) && TryGetBlock(handle.RawValue, out _) == ResourceStatus.Ok;
 
     /// <summary>Resolves a handle to its block's memory.</summary>
     /// <param name="handle">A handle this pool issued.</param>
@@ -384,15 +407,46 @@ public sealed unsafe class SlabPool : IDisposable
 
     /// <summary>Frees every slab and gives up the pool's tag; later use throws. Idempotent.</summary>
     /// <remarks>Blocks still rented are freed with their slab: their handles become invalid and their memory must not
-    /// be touched. Must not race with other members.</remarks>
+    /// be touched. Must not race with other members. A pool that belongs to a <see cref="PoolManager"/> or a
+    /// resource manager is disposed by its owner: calling this on a resource manager's pool does
+    /// nothing.</remarks>
     public void Dispose()
     {
+        if (_claims != null)
+        {
+            return; // a resource manager's pool: the manager disposes it
+        }
+
         Release();
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Test hook: sets a rented block's generation (odd), returning the block's new handle, so the wrap
-    /// point can be reached without four billion returns.</summary>
+    /// <summary>Disposes the pool for its owner (<see cref="PoolManager"/> or resource manager), claimed or not.</summary>
+#pragma warning disable CA1816 // The owner's Dispose, reached through the owner's own Dispose.
+    internal void DisposeByOwner()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+#pragma warning restore CA1816
+
+    /// <summary>Every generation this pool issues is above this (even) value; a handle with this pool's tag and a
+    /// generation at or below it comes from a disposed pool that had the same tag.</summary>
+    internal uint BaseGeneration => _baseGeneration;
+
+    /// <summary>The blocks a resource manager hands out as resources; once set, the public
+    /// <see cref="Return"/> refuses them (they are released through the manager). Set once, before the pool is shared.</summary>
+    internal IBlockClaims? Claims
+    {
+        get => _claims;
+        set
+        {
+            Debug.Assert(_claims == null && value != null, "Claims are set once.");
+            _claims = value;
+            _publicTag = -1; // every public Return now takes the checked path in ReturnMismatch
+        }
+    }
+
     /// <summary>Whether <paramref name="raw"/> is a handle of this pool whose block is rented under that generation now.</summary>
     /// <remarks>No exception for foreign, null or disposed: all are simply not rented.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -426,6 +480,8 @@ public sealed unsafe class SlabPool : IDisposable
         return (generation & 1) == 1 ? new ResourceHandle(HandleLayout.Pack(_tag, index, generation)) : default;
     }
 
+    /// <summary>Test hook: sets a rented block's generation (odd), returning the block's new handle, so the wrap
+    /// point can be reached without four billion returns.</summary>
     internal ResourceHandle SetGenerationForTesting(ResourceHandle handle, uint generation)
     {
         Debug.Assert((generation & 1) == 1, "Live generations are odd.");
@@ -552,7 +608,7 @@ public sealed unsafe class SlabPool : IDisposable
         else if (_bumpIndex < _totalBlocks)
         {
             index = _bumpIndex;
-            _generations[index] = 0;                   // first use: even (free), never issued
+            _generations[index] = _baseGeneration;     // first use: even (free), never issued; the next rent is above the base
             Volatile.Write(ref _bumpIndex, index + 1); // publish after the generation is initialised
 
             // The fresh range is used only when the free list is empty, so only here can the count of blocks in use
@@ -728,9 +784,9 @@ public sealed unsafe class SlabPool : IDisposable
             return ResourceStatus.InvalidHandle;
         }
 
-        if (HandleLayout.Tag(raw) != _tag)
+        if (!HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
         {
-            ThrowHelper.ThrowForeignHandle("handle");
+            ThrowHelper.ThrowForeignHandle("handle"); // another pool's, or a disposed pool's that had this tag
         }
 
         int index = HandleLayout.Index(raw);
@@ -746,6 +802,8 @@ public sealed unsafe class SlabPool : IDisposable
         return ResourceStatus.Ok;
     }
 
+    /// <summary>The slow path of a public <see cref="Return"/> whose tag was not accepted at once: disposed, null,
+    /// foreign, or a pool owned by a resource manager (whose resources must be released through it).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ResourceStatus ReturnMismatch(ulong raw)
     {
@@ -755,8 +813,32 @@ public sealed unsafe class SlabPool : IDisposable
             return ResourceStatus.InvalidHandle;
         }
 
+        if (HandleLayout.Tag(raw) == _tag && _claims != null)
+        {
+            if (_claims.IsClaimed(raw))
+            {
+                ThrowHelper.ThrowArgument(
+                    "handle", "The handle is a ResourceManager's resource: release it with ResourceManager.Release, not through its pool.");
+            }
+
+            return ReturnCore(raw, _acceptedTag); // a block rented around the manager, returned the same way
+        }
+
         ThrowHelper.ThrowForeignHandle("handle");
         return ResourceStatus.InvalidHandle;
+    }
+
+    /// <summary>A return whose generation cannot be a rented block's: from a disposed pool with this tag (foreign: throws),
+    /// or a stale or forged handle of this pool.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ResourceStatus StaleOrForeign(ulong raw)
+    {
+        if (HandleLayout.Generation(raw) <= _baseGeneration)
+        {
+            ThrowHelper.ThrowForeignHandle("handle");
+        }
+
+        return ResourceStatus.StaleHandle;
     }
 
     private void ThrowIfDisposed()
@@ -777,7 +859,9 @@ public sealed unsafe class SlabPool : IDisposable
         // Also runs from the finalizer of an instance whose constructor threw, so every field may be unset:
         // slabs and generations exist only if the allocator was assigned first.
         _disposed = true;
+        uint highest = HighestGeneration();
         _acceptedTag = -1;
+        _publicTag = -1;
         _poolId = 0;
         for (int s = 0; s < _slabCount; s++)
         {
@@ -799,8 +883,26 @@ public sealed unsafe class SlabPool : IDisposable
         _caches?.Clear();
         if (_tag != 0)
         {
-            HandleTagAllocator.Return(_tag);
+            HandleTagAllocator.Return(_tag, highest);
         }
+    }
+
+    /// <summary>The highest generation any block was issued with (or will be next); <see cref="uint.MaxValue"/> once a
+    /// block was retired at the wrap point.</summary>
+    private uint HighestGeneration()
+    {
+        if (_retired > 0 || _generations == null)
+        {
+            return _retired > 0 ? uint.MaxValue : _baseGeneration;
+        }
+
+        uint highest = _baseGeneration;
+        for (int i = 0; i < _bumpIndex; i++)
+        {
+            highest = Math.Max(highest, _generations[i]);
+        }
+
+        return highest;
     }
 
     /// <summary>One thread's stash of free blocks for one pool. Only its thread touches <see cref="Count"/> and the

@@ -127,10 +127,12 @@ public sealed partial class PlatformProfile
                 throw new ArgumentException("'regions' is missing or empty.");
             }
 
-            MemoryRegion[] regions = Regions.Select(r => r.ToRegion()).ToArray();
+            MemoryRegion[] regions = Regions.Select(r => (r ?? throw new ArgumentException("'regions' holds a null entry.")).ToRegion()).ToArray();
             long mainBytes = regions.FirstOrDefault(r => r.Kind == RegionKind.Main)?.Size ?? 0;
-            var budgets = (Budgets ?? []).ToDictionary(p => p.Key, p => p.Value.ToBudget(p.Key, mainBytes));
-            PoolConfig[] pools = (Pools ?? []).Select(p => p.ToConfig()).ToArray();
+            var budgets = (Budgets ?? []).ToDictionary(
+                p => p.Key,
+                p => (p.Value ?? throw new ArgumentException($"The {p.Key} budget is null.")).ToBudget(p.Key, mainBytes));
+            PoolConfig[] pools = (Pools ?? []).Select(p => (p ?? throw new ArgumentException("'pools' holds a null entry.")).ToConfig()).ToArray();
             return new PlatformProfile(Name, Description ?? string.Empty, regions, budgets, pools);
         }
     }

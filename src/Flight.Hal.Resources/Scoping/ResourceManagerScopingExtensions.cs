@@ -11,11 +11,11 @@ public static class ResourceManagerScopingExtensions
     /// <param name="resource">On <see cref="ResourceStatus.Ok"/>, the reference; otherwise <see langword="default"/>.</param>
     /// <param name="type">The budget it counts against.</param>
     /// <param name="flags">Flags (placement, sharing).</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="owner">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <returns>As <see cref="ResourceManager.TryAcquire"/>.</returns>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="owner">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</returns>
     public static unsafe ResourceStatus TryAcquire<T>(
         this ResourceManager manager,
         out ResourceRef<T> resource,
@@ -44,8 +44,8 @@ public static class ResourceManagerScopingExtensions
     /// <param name="manager">The manager.</param>
     /// <param name="type">The budget it counts against.</param>
     /// <param name="flags">Flags (placement, sharing).</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <returns>The reference.</returns>
     /// <exception cref="ResourceException">Nothing could be acquired; <see cref="ResourceException.Status"/> says why.</exception>
     public static ResourceRef<T> Acquire<T>(
@@ -67,13 +67,13 @@ public static class ResourceManagerScopingExtensions
 
     /// <summary>Acquires a resource released at the end of a <c>using</c> block.</summary>
     /// <param name="manager">The manager.</param>
-    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <param name="resource">On <see cref="ResourceStatus.Ok"/>, the scoped resource; otherwise <see langword="default"/>.</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="owner">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <returns>As <see cref="ResourceManager.TryAcquire"/>.</returns>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="owner">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</returns>
     public static ResourceStatus TryAcquireScoped(
         this ResourceManager manager,
         in ResourceMetadata metadata,
@@ -91,9 +91,9 @@ public static class ResourceManagerScopingExtensions
 
     /// <summary>Acquires a resource released at the end of a <c>using</c> block, throwing if it cannot.</summary>
     /// <param name="manager">The manager.</param>
-    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <returns>The scoped resource.</returns>
     /// <exception cref="ResourceException">Nothing could be acquired; <see cref="ResourceException.Status"/> says why.</exception>
     public static ScopedResource AcquireScoped(
@@ -114,8 +114,12 @@ public static class ResourceManagerScopingExtensions
     /// <summary>Starts a scope whose resources are all released by its <c>Dispose</c>.</summary>
     /// <param name="manager">The manager.</param>
     /// <param name="scope">On <see cref="ResourceStatus.Ok"/>, the scope; otherwise <see langword="default"/>.</param>
-    /// <returns><see cref="ResourceStatus.Ok"/>, or <see cref="ResourceStatus.PoolExhausted"/> /
-    /// <see cref="ResourceStatus.OutOfMemory"/> when no scope page is left.</returns>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.PoolExhausted"/> when no scope page is left
+    /// (<see cref="ResourceManagerOptions.MaxScopePages"/>); <see cref="ResourceStatus.OutOfMemory"/> when the page store
+    /// or a page could not be allocated; <see cref="ResourceStatus.CapacityExceeded"/> when the page store needs a handle
+    /// tag and the process has none left.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="manager"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public static ResourceStatus TryBeginScope(this ResourceManager manager, out ResourceScope scope)
     {
         ArgumentNullException.ThrowIfNull(manager);
@@ -124,8 +128,19 @@ public static class ResourceManagerScopingExtensions
             ThrowHelper.ThrowObjectDisposed(manager);
         }
 
-        ResourceStatus status = manager.ScopePages.TryCreate(out ResourceHandle list);
-        scope = status == ResourceStatus.Ok ? new ResourceScope(manager, list) : default;
+        scope = default;
+        ResourceStatus status = manager.TryGetScopePages(out HandleChain pages);
+        if (status != ResourceStatus.Ok)
+        {
+            return status;
+        }
+
+        status = pages.TryCreate(out ResourceHandle list);
+        if (status == ResourceStatus.Ok)
+        {
+            scope = new ResourceScope(manager, list);
+        }
+
         return status;
     }
 

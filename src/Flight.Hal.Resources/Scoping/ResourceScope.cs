@@ -25,13 +25,13 @@ public readonly ref struct ResourceScope
     private bool IsUsable => _manager != null && !_manager.IsDisposed;
 
     /// <summary>Acquires a resource that the scope releases.</summary>
-    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the handle; otherwise <see langword="default"/>.</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="owner">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <returns>As <see cref="ResourceManager.TryAcquire"/>; also <see cref="ResourceStatus.StaleHandle"/> when the scope
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="timeout">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="owner">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>; also <see cref="ResourceStatus.StaleHandle"/> when the scope
     /// was disposed, and <see cref="ResourceStatus.PoolExhausted"/> when no scope page is left (the resource is then
     /// released again).</returns>
     public ResourceStatus TryAcquire(
@@ -66,9 +66,9 @@ public readonly ref struct ResourceScope
     }
 
     /// <summary>Acquires a resource that the scope releases, throwing if it cannot.</summary>
-    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="name">As <see cref="ResourceManager.TryAcquire"/>.</param>
-    /// <param name="mode">As <see cref="ResourceManager.TryAcquire"/>.</param>
+    /// <param name="metadata">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="name">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="mode">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <returns>The handle.</returns>
     /// <exception cref="ResourceException">No resource; <see cref="ResourceException.Status"/> says why.</exception>
     public ResourceHandle Acquire(in ResourceMetadata metadata, string? name = null, AcquisitionMode mode = AcquisitionMode.NonBlocking)
@@ -88,13 +88,20 @@ public readonly ref struct ResourceScope
     /// <param name="count">Values needed, at least 1.</param>
     /// <param name="type">The budget to count it against.</param>
     /// <returns>The memory, not cleared.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive, or the values would take
+    /// more than <see cref="int.MaxValue"/> bytes (more than a span can describe); nothing is acquired.</exception>
     /// <exception cref="ResourceException">No memory; <see cref="ResourceException.Status"/> says why.</exception>
     public unsafe Span<T> AcquireSpan<T>(int count, ResourceType type = ResourceType.Memory)
         where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        ResourceHandle handle = Acquire(new ResourceMetadata(type, checked((long)count * sizeof(T))));
+        long bytes = (long)count * sizeof(T);
+        if (bytes > int.MaxValue)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(count), count, $"{count} values of {sizeof(T)} bytes do not fit a span; acquire it through TryAcquire and TryResolve.");
+        }
+
+        ResourceHandle handle = Acquire(new ResourceMetadata(type, Math.Max(1, bytes)));
         return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(_manager!.Resolve(handle));
     }
 

@@ -99,11 +99,13 @@ public class HandleTableTests
     [Fact]
     public void ForeignHandle_IsRejectedNotMisread()
     {
-        // Arrange: two tables whose handles have identical slot and generation.
+        // Arrange: a handle with the same slot and generation as one of ours, from another table (only the issuer
+        // differs). Tables start at different generations (above their tags' earlier issuers'), so it is built by hand.
         using var mine = new HandleTable<long>(4);
         using var other = new HandleTable<long>(4);
         Handle<long> ownHandle = mine.Allocate(1);
-        Handle<long> foreign = other.Allocate(2);
+        other.Allocate(2);
+        var foreign = Handle<long>.FromRawValue((ownHandle.RawValue & ~(ulong)HandleLayout.TagMask) | (uint)other.Tag);
         Assert.Equal(ownHandle.Index, foreign.Index);
         Assert.Equal(ownHandle.Generation, foreign.Generation);
 

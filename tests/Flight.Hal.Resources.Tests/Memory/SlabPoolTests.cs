@@ -331,9 +331,10 @@ public class SlabPoolTests
         ResourceHandle real = pool.Rent();
         ulong tagBits = real.RawValue & 0x3FF;
 
-        ResourceHandle evenGeneration = ResourceHandle.FromRawValue(((ulong)2 << 32) | ((ulong)real.Index << 10) | tagBits);
-        ResourceHandle neverRented = ResourceHandle.FromRawValue(((ulong)1 << 32) | (5UL << 10) | tagBits);
-        ResourceHandle beyondPool = ResourceHandle.FromRawValue(((ulong)1 << 32) | (1000UL << 10) | tagBits);
+        ulong generation = real.Generation; // forged within this pool's generation range (lower ones are a disposed pool's)
+        ResourceHandle evenGeneration = ResourceHandle.FromRawValue(((generation + 1) << 32) | ((ulong)real.Index << 10) | tagBits);
+        ResourceHandle neverRented = ResourceHandle.FromRawValue((generation << 32) | (5UL << 10) | tagBits);
+        ResourceHandle beyondPool = ResourceHandle.FromRawValue((generation << 32) | (1000UL << 10) | tagBits);
 
         Assert.Equal(ResourceStatus.StaleHandle, pool.Return(evenGeneration));
         Assert.Equal(ResourceStatus.StaleHandle, pool.Return(neverRented));

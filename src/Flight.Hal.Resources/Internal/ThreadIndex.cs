@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>A small, dense number for each live thread (0, 1, 2, ...), so per-thread state can live in plain arrays
+/// indexed by it instead of in thread-static dictionaries.</summary>
+/// <remarks>
+/// <para>A thread gets its index on first use and keeps it for life. The index of a thread that has exited is given to
+/// the next new thread, so indices stay below the largest number of threads alive at once. State indexed by a reused
+/// index carries over to the new thread: per-thread counters keep their totals exact, because the exited thread never
+/// writes again.</para>
+/// <para>Thread-safe. <see cref="Current"/> is one thread-static read after the first call on a thread.</para>
+/// </remarks>
+internal static class ThreadIndex
+{
+    [ThreadStatic]
+    private static int t_indexPlusOne; // 0 until assigned.
+
+    private static readonly object s_lock = new();
+    private static Thread?[] s_owners = new Thread?[16]; // s_owners[i]: the thread holding index i (it may have exited).
+    private static int s_count;                           // Indices handed out: [0, s_count).
+
+    /// <summary>The calling thread's index.</summary>
+    public static int Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            int index = t_indexPlusOne - 1;
+            return index >= 0 ? index : Assign();
+        }
+    }
+
+    /// <summary>One more than the largest index handed out so far.</summary>
+    public static int Count => Volatile.Read(ref s_count);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Assign()
+    {
+        Thread current = Thread.CurrentThread;
+        lock (s_lock)
+        {
+            int index = -1;
+            for (int i = 0; i < s_count; i++)
+            {
+                if (!s_owners[i]!.IsAlive)
+                {
+                    index = i; // an exited thread's index: it will never use it again
+                    break;
+                }
+            }
+
+            if (index < 0)
+            {
+                if (s_count == s_owners.Length)
+                {
+                    Array.Resize(ref s_owners, s_owners.Length * 2);
+                }
+
+                index = s_count;
+                Volatile.Write(ref s_count, s_count + 1);
+            }
+
+            s_owners[index] = current;
+            t_indexPlusOne = index + 1;
+            return index;
+        }
+    }
+}
