@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
+using System.Buffers;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Flight.Hal.Resources.Native;
 
@@ -7,12 +8,17 @@ namespace Flight.Hal.Resources.Native;
 /// <c>fhr_status</c> (a <see cref="ResourceStatus"/> value) and catches every managed exception: nothing crosses the
 /// boundary. Null pointers and unknown enum values are <see cref="ResourceStatus.InvalidArgument"/>; an unknown or
 /// destroyed manager is <see cref="ResourceStatus.InvalidHandle"/>.</summary>
+/// <remarks>PERF: the entry points allocate nothing on the managed heap once warm: no delegates or closures per call,
+/// and names arrive as UTF-8 that is decoded into a stack buffer and looked up by span (a name or owner seen before is
+/// found without creating a string). Each entry is written out with its own try/catch for that reason.</remarks>
 internal static unsafe class NativeApi
 {
-    private static readonly nint[] s_statusStrings = new nint[256]; // UTF-8, allocated once per value, never freed
+    private const int StackNameChars = 256;                                  // Longer names use a pooled buffer.
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly nint[] s_statusStrings = new nint[256];          // UTF-8, allocated once per value, never freed
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_manager_create")]
-    private static int ManagerCreate(byte* profile, nint* manager)
+    internal static int ManagerCreate(byte* profile, nint* manager)
     {
         if (manager == null)
         {
@@ -20,16 +26,17 @@ internal static unsafe class NativeApi
         }
 
         *manager = 0;
-        return Guard(() =>
+        try
         {
+            string? name = profile == null ? Environment.GetEnvironmentVariable(PlatformProfile.EnvironmentVariable) : Utf8String(profile);
             PlatformProfile platform;
-            if (profile == null)
+            if (profile == null && string.IsNullOrWhiteSpace(name))
             {
-                platform = PlatformProfile.Detect();
+                platform = PlatformProfile.Detect(); // the host's own
             }
-            else if (!PlatformProfile.TryGet(Utf8(profile), out PlatformProfile? named))
+            else if (name == null || !IsExactProfileName(name, trim: profile == null) || !PlatformProfile.TryGet(name, out PlatformProfile? named))
             {
-                return ResourceStatus.NotFound;
+                return (int)ResourceStatus.NotFound;
             }
             else
             {
@@ -37,60 +44,100 @@ internal static unsafe class NativeApi
             }
 
             *manager = NativeManager.Add(new ResourceManager(platform));
-            return ResourceStatus.Ok;
-        });
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_manager_destroy")]
-    private static int ManagerDestroy(nint manager) => Guard(() =>
+    internal static int ManagerDestroy(nint manager)
     {
-        if (!NativeManager.TryRemove(manager, out NativeManager state))
+        try
         {
-            return manager == 0 ? ResourceStatus.InvalidArgument : ResourceStatus.InvalidHandle;
-        }
+            if (!NativeManager.TryRemove(manager, out NativeManager state))
+            {
+                return (int)(manager == 0 ? ResourceStatus.InvalidArgument : ResourceStatus.InvalidHandle);
+            }
 
-        state.DisposeAll();
-        return ResourceStatus.Ok;
-    });
+            state.DisposeAll();
+
+            // A C host cannot ask the runtime inside this library to collect, and threads that waited here left a small
+            // runtime wait structure that only a collection frees once they exit: destroying a manager is the moment.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_set_budget")]
-    private static int SetBudget(nint manager, int type, long maxBytes, long reservedBytes) => WithManager(manager, m =>
+    internal static int SetBudget(nint manager, int type, long maxBytes, long reservedBytes)
     {
-        if (!IsType(type) || maxBytes < 0 || reservedBytes < 0 || reservedBytes > maxBytes)
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
 
-        m.Manager.SetBudget((ResourceType)type, new ResourceBudget(maxBytes, reservedBytes));
-        return ResourceStatus.Ok;
-    });
+            if (!IsType(type) || maxBytes < 0 || reservedBytes < 0 || reservedBytes > maxBytes)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            m.Manager.SetBudget((ResourceType)type, new ResourceBudget(maxBytes, reservedBytes));
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_get_budget")]
-    private static int GetBudget(nint manager, int type, long* maxBytes, long* reservedBytes) => WithManager(manager, m =>
+    internal static int GetBudget(nint manager, int type, long* maxBytes, long* reservedBytes)
     {
-        if (!IsType(type) || maxBytes == null || reservedBytes == null)
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
 
-        ResourceBudget budget = m.Manager.GetBudget((ResourceType)type);
-        *maxBytes = budget.MaxBytes;
-        *reservedBytes = budget.ReservedBytes;
-        return ResourceStatus.Ok;
-    });
+            if (!IsType(type) || maxBytes == null || reservedBytes == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            ResourceBudget budget = m.Manager.GetBudget((ResourceType)type);
+            *maxBytes = budget.MaxBytes;
+            *reservedBytes = budget.ReservedBytes;
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_acquire")]
-    private static int AcquireExport(
+    internal static int AcquireExport(
         nint manager, int type, long size, int alignment, uint flags, int mode, int timeoutMs, byte* name, ulong* handle) =>
-        Acquire(manager, type, size, alignment, flags, mode, timeoutMs, name, null, handle);
+        Acquire(manager, type, size, alignment, flags, mode, timeoutMs, name, null, ownerRequired: false, handle);
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_acquire_owned")]
-    private static int AcquireOwnedExport(
+    internal static int AcquireOwnedExport(
         nint manager, int type, long size, int alignment, uint flags, int mode, int timeoutMs, byte* name, byte* owner, ulong* handle) =>
-        Acquire(manager, type, size, alignment, flags, mode, timeoutMs, name, owner, handle);
+        Acquire(manager, type, size, alignment, flags, mode, timeoutMs, name, owner, ownerRequired: true, handle);
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_resolve")]
-    private static void* Resolve(nint manager, ulong handle)
+    internal static void* Resolve(nint manager, ulong handle)
     {
         try
         {
@@ -105,195 +152,362 @@ internal static unsafe class NativeApi
     }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_resolve_ex")]
-    private static int ResolveEx(nint manager, ulong handle, void** address, long* size) => WithManager(manager, m =>
+    internal static int ResolveEx(nint manager, ulong handle, void** address, long* size)
     {
-        if (address == null || size == null)
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
 
-        ResourceStatus status = m.Manager.TryResolve(ResourceHandle.FromRawValue(handle), out nint found, out long length);
-        *address = (void*)found;
-        *size = length;
-        return status;
-    });
+            if (address == null || size == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            ResourceStatus result = m.Manager.TryResolve(ResourceHandle.FromRawValue(handle), out nint found, out long length);
+            *address = (void*)found;
+            *size = length;
+            return (int)result;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_release")]
-    private static int Release(nint manager, ulong handle) =>
-        WithManager(manager, m => m.Manager.Release(ResourceHandle.FromRawValue(handle)));
+    internal static int Release(nint manager, ulong handle)
+    {
+        try
+        {
+            return TryGet(manager, out NativeManager? m, out int status)
+                ? (int)m.Manager.Release(ResourceHandle.FromRawValue(handle))
+                : status;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_release_owned")]
-    private static int ReleaseOwned(nint manager, ulong handle, byte* owner) => WithManager(manager, m =>
-        owner == null
-            ? ResourceStatus.InvalidArgument
-            : m.Manager.Release(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(Utf8(owner))));
+    internal static int ReleaseOwned(nint manager, ulong handle, byte* owner)
+    {
+        char[]? rented = null;
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            Span<char> buffer = stackalloc char[StackNameChars];
+            if (!TryDecode(owner, buffer, ref rented, out ReadOnlySpan<char> ownerName) || ownerName.IsEmpty)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            return (int)m.Manager.Release(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(ownerName));
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+        finally
+        {
+            ReturnBuffer(rented);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_share")]
-    private static int Share(nint manager, ulong handle, byte* owner, ulong* shared) => WithManager(manager, m =>
+    internal static int Share(nint manager, ulong handle, byte* owner, ulong* shared)
     {
-        if (owner == null || shared == null)
+        char[]? rented = null;
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (shared != null)
+            {
+                *shared = 0;
+            }
 
-        *shared = 0;
-        ResourceStatus status = m.Manager.TryShare(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(Utf8(owner)), out ResourceHandle copy);
-        *shared = copy.RawValue;
-        return status;
-    });
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            Span<char> buffer = stackalloc char[StackNameChars];
+            if (shared == null || !TryDecode(owner, buffer, ref rented, out ReadOnlySpan<char> ownerName) || ownerName.IsEmpty)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            ResourceStatus result = m.Manager.TryShare(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(ownerName), out ResourceHandle copy);
+            *shared = copy.RawValue;
+            return (int)result;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+        finally
+        {
+            ReturnBuffer(rented);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_find")]
-    private static int Find(nint manager, byte* name, ulong* handle) => WithManager(manager, m =>
+    internal static int Find(nint manager, byte* name, ulong* handle)
     {
-        if (name == null || handle == null)
+        char[]? rented = null;
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (handle != null)
+            {
+                *handle = 0;
+            }
 
-        ResourceStatus status = m.Manager.TryFind(Utf8(name), out ResourceHandle found);
-        *handle = found.RawValue;
-        return status;
-    });
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            Span<char> buffer = stackalloc char[StackNameChars];
+            if (handle == null || !TryDecode(name, buffer, ref rented, out ReadOnlySpan<char> text) || text.IsEmpty)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            ResourceStatus result = m.Manager.TryFind(text, out ResourceHandle found);
+            *handle = found.RawValue;
+            return (int)result;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+        finally
+        {
+            ReturnBuffer(rented);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_get_stats")]
-    private static int GetStats(nint manager, int type, NativeStats* stats) => WithManager(manager, m =>
+    internal static int GetStats(nint manager, int type, NativeStats* stats)
     {
-        if (!IsType(type) || stats == null)
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
 
-        ResourceStats s = m.Manager.GetStats((ResourceType)type);
-        *stats = new NativeStats
-        {
-            Type = type,
-            Pressure = (int)s.Pressure,
-            BudgetMaxBytes = s.Budget.MaxBytes,
-            BudgetReservedBytes = s.Budget.ReservedBytes,
-            CurrentBytes = s.CurrentBytes,
-            PeakBytes = s.PeakBytes,
-            Acquisitions = s.Acquisitions,
-            Releases = s.Releases,
-            Failures = s.Failures,
-            ReserveAcquisitions = s.ReserveAcquisitions,
-            EmergencyOverruns = s.EmergencyOverruns,
-            Reclamations = s.Reclamations,
-            ReclaimedBytes = s.ReclaimedBytes,
-        };
-        return ResourceStatus.Ok;
-    });
+            if (!IsType(type) || stats == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
 
-    [UnmanagedCallersOnly(EntryPoint = "fhr_get_region_stats")]
-    private static int GetRegionStats(nint manager, int kind, NativeRegionStats* stats) => WithManager(manager, m =>
-    {
-        if ((uint)kind > (uint)RegionKind.Sound || stats == null)
-        {
-            return ResourceStatus.InvalidArgument;
-        }
-
-        if (m.Manager.Profile.FindRegion((RegionKind)kind) == null)
-        {
-            return ResourceStatus.NotFound;
-        }
-
-        RegionStats r = m.Manager.GetRegionStats((RegionKind)kind);
-        *stats = new NativeRegionStats
-        {
-            Kind = kind,
-            Allocations = r.Allocations,
-            CapacityBytes = r.CapacityBytes,
-            ReservedBytes = r.ReservedBytes,
-            UsedBytes = r.UsedBytes,
-            PeakUsedBytes = r.PeakUsedBytes,
-            LargestFreeBlock = r.LargestFreeBlock,
-            Failures = r.Failures,
-            Fragmentation = r.Fragmentation,
-        };
-        return ResourceStatus.Ok;
-    });
-
-    [UnmanagedCallersOnly(EntryPoint = "fhr_get_pool_stats")]
-    private static int GetPoolStats(nint manager, int type, int blockSize, NativePoolStats* stats) => WithManager(manager, m =>
-    {
-        if (!IsType(type) || stats == null)
-        {
-            return ResourceStatus.InvalidArgument;
-        }
-
-        ResourceStatus status = m.Manager.Pools.TryGetPoolStats((ResourceType)type, blockSize, out PoolStats p);
-        if (status == ResourceStatus.Ok)
-        {
-            *stats = new NativePoolStats
+            ResourceStats s = m.Manager.GetStats((ResourceType)type);
+            *stats = new NativeStats
             {
                 Type = type,
-                BlockSize = p.BlockSize,
-                TotalBlocks = p.TotalBlocks,
-                UsedBlocks = p.UsedBlocks,
-                FreeBlocks = p.FreeBlocks,
-                PeakUsedBlocks = p.PeakUsedBlocks,
-                CapacityBlocks = p.CapacityBlocks,
-                Efficiency = p.Efficiency,
+                Pressure = (int)s.Pressure,
+                BudgetMaxBytes = s.Budget.MaxBytes,
+                BudgetReservedBytes = s.Budget.ReservedBytes,
+                CurrentBytes = s.CurrentBytes,
+                PeakBytes = s.PeakBytes,
+                Acquisitions = s.Acquisitions,
+                Releases = s.Releases,
+                Failures = s.Failures,
+                ReserveAcquisitions = s.ReserveAcquisitions,
+                EmergencyOverruns = s.EmergencyOverruns,
+                Reclamations = s.Reclamations,
+                ReclaimedBytes = s.ReclaimedBytes,
             };
+            return (int)ResourceStatus.Ok;
         }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
-        return status;
-    });
+    [UnmanagedCallersOnly(EntryPoint = "fhr_get_region_stats")]
+    internal static int GetRegionStats(nint manager, int kind, NativeRegionStats* stats)
+    {
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            if ((uint)kind > (uint)RegionKind.Sound || stats == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            if (m.Manager.Profile.FindRegion((RegionKind)kind) == null)
+            {
+                return (int)ResourceStatus.NotFound;
+            }
+
+            RegionStats r = m.Manager.GetRegionStats((RegionKind)kind);
+            *stats = new NativeRegionStats
+            {
+                Kind = kind,
+                Allocations = r.Allocations,
+                CapacityBytes = r.CapacityBytes,
+                ReservedBytes = r.ReservedBytes,
+                UsedBytes = r.UsedBytes,
+                PeakUsedBytes = r.PeakUsedBytes,
+                LargestFreeBlock = r.LargestFreeBlock,
+                Failures = r.Failures,
+                Fragmentation = r.Fragmentation,
+            };
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "fhr_get_pool_stats")]
+    internal static int GetPoolStats(nint manager, int type, int blockSize, NativePoolStats* stats)
+    {
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            if (!IsType(type) || stats == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            ResourceStatus result = m.Manager.Pools.TryGetPoolStats((ResourceType)type, blockSize, out PoolStats p);
+            if (result == ResourceStatus.Ok)
+            {
+                *stats = new NativePoolStats
+                {
+                    Type = type,
+                    BlockSize = p.BlockSize,
+                    TotalBlocks = p.TotalBlocks,
+                    UsedBlocks = p.UsedBlocks,
+                    FreeBlocks = p.FreeBlocks,
+                    PeakUsedBlocks = p.PeakUsedBlocks,
+                    CapacityBlocks = p.CapacityBlocks,
+                    Efficiency = p.Efficiency,
+                };
+            }
+
+            return (int)result;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_live_count")]
-    private static int LiveCount(nint manager, long* count) => WithManager(manager, m =>
+    internal static int LiveCount(nint manager, long* count)
     {
-        if (count == null)
+        try
         {
-            return ResourceStatus.InvalidArgument;
-        }
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
 
-        *count = m.Manager.LiveCount;
-        return ResourceStatus.Ok;
-    });
+            if (count == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            *count = m.Manager.LiveCount;
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_register_pressure_callback")]
-    private static int RegisterPressure(
-        nint manager, delegate* unmanaged<void*, int, int, int, long, void> callback, void* user, long* registration) =>
-        WithManager(manager, m =>
+    internal static int RegisterPressure(
+        nint manager, delegate* unmanaged<void*, int, int, int, long, void> callback, void* user, long* registration)
+    {
+        try
         {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
             if (callback == null || registration == null)
             {
-                return ResourceStatus.InvalidArgument;
+                return (int)ResourceStatus.InvalidArgument;
             }
 
-            nint fn = (nint)callback;
-            nint state = (nint)user;
-            IDisposable added = m.Manager.RegisterPressureCallback((in PressureChange change) =>
-                ((delegate* unmanaged<void*, int, int, int, long, void>)fn)(
-                    (void*)state, (int)change.Type, (int)change.Previous, (int)change.Current, change.Stats.CurrentBytes));
-            *registration = m.AddRegistration(added);
-            return ResourceStatus.Ok;
-        });
+            *registration = m.AddRegistration(m.Manager.RegisterPressureCallback(new NativePressureCallback(callback, user).Invoke));
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_register_reclamation_callback")]
-    private static int RegisterReclamation(
-        nint manager, int type, delegate* unmanaged<void*, int, long, long> callback, void* user, long* registration) =>
-        WithManager(manager, m =>
+    internal static int RegisterReclamation(
+        nint manager, int type, delegate* unmanaged<void*, int, long, long> callback, void* user, long* registration)
+    {
+        try
         {
-            if (!IsType(type) || callback == null || registration == null)
+            if (!TryGet(manager, out NativeManager? m, out int status))
             {
-                return ResourceStatus.InvalidArgument;
+                return status;
             }
 
-            nint fn = (nint)callback;
-            nint state = (nint)user;
-            IDisposable added = m.Manager.RegisterReclamationCallback((ResourceType)type, (t, requested) =>
-                ((delegate* unmanaged<void*, int, long, long>)fn)((void*)state, (int)t, requested));
-            *registration = m.AddRegistration(added);
-            return ResourceStatus.Ok;
-        });
+            if (!IsType(type) || callback == null || registration == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            *registration = m.AddRegistration(
+                m.Manager.RegisterReclamationCallback((ResourceType)type, new NativeReclamationCallback(callback, user).Invoke));
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_unregister_callback")]
-    private static int Unregister(nint manager, long registration) =>
-        WithManager(manager, m => m.RemoveRegistration(registration) ? ResourceStatus.Ok : ResourceStatus.NotFound);
+    internal static int Unregister(nint manager, long registration)
+    {
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            return (int)(m.RemoveRegistration(registration) ? ResourceStatus.Ok : ResourceStatus.NotFound);
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "fhr_status_string")]
-    private static byte* StatusString(int status)
+    internal static byte* StatusString(int status)
     {
         try
         {
@@ -320,72 +534,171 @@ internal static unsafe class NativeApi
     }
 
     private static int Acquire(
-        nint manager, int type, long size, int alignment, uint flags, int mode, int timeoutMs, byte* name, byte* owner, ulong* handle)
+        nint manager, int type, long size, int alignment, uint flags, int mode, int timeoutMs, byte* name, byte* owner, bool ownerRequired, ulong* handle)
     {
-        if (handle == null)
+        char[]? rentedName = null;
+        char[]? rentedOwner = null;
+        try
         {
-            return (int)ResourceStatus.InvalidArgument;
-        }
-
-        *handle = 0;
-        return WithManager(manager, m =>
-        {
-            if (!IsType(type) || size <= 0 || (uint)mode > (uint)AcquisitionMode.Emergency || flags > ushort.MaxValue)
+            if (handle == null)
             {
-                return ResourceStatus.InvalidArgument;
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            *handle = 0;
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            if (!IsType(type) || size <= 0 || (uint)mode > (uint)AcquisitionMode.Emergency || flags > ushort.MaxValue
+                || (ownerRequired && owner == null))
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            Span<char> nameBuffer = stackalloc char[StackNameChars];
+            Span<char> ownerBuffer = stackalloc char[StackNameChars];
+            scoped ReadOnlySpan<char> nameText = default;
+            if (name != null && (!TryDecode(name, nameBuffer, ref rentedName, out nameText) || nameText.IsEmpty))
+            {
+                return (int)ResourceStatus.InvalidArgument; // "" is not a name: pass NULL for none
+            }
+
+            ResourceOwner named = ResourceOwner.None;
+            if (owner != null)
+            {
+                if (!TryDecode(owner, ownerBuffer, ref rentedOwner, out ReadOnlySpan<char> ownerText) || ownerText.IsEmpty)
+                {
+                    return (int)ResourceStatus.InvalidArgument;
+                }
+
+                named = m.Manager.GetOwner(ownerText);
             }
 
             var metadata = new ResourceMetadata((ResourceType)type, size, alignment, (ResourceFlags)flags); // throws on bad alignment/flags
             TimeSpan timeout = timeoutMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(timeoutMs);
-            ResourceOwner named = owner == null ? ResourceOwner.None : m.Manager.GetOwner(Utf8(owner));
-            ResourceStatus status = m.Manager.TryAcquire(
-                in metadata, out ResourceHandle acquired, name == null ? null : Utf8(name), (AcquisitionMode)mode, timeout, named);
+            ResourceStatus result = m.Manager.TryAcquire(in metadata, out ResourceHandle acquired, nameText, (AcquisitionMode)mode, timeout, named);
             *handle = acquired.RawValue;
-            return status;
-        });
+            return (int)result;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+        finally
+        {
+            ReturnBuffer(rentedName);
+            ReturnBuffer(rentedOwner);
+        }
     }
 
     private static bool IsType(int type) => (uint)type <= (uint)ResourceType.Custom;
 
-    private static string Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text) ?? string.Empty;
-
-    private static int WithManager(nint manager, Func<NativeManager, ResourceStatus> body) => Guard(() =>
+    /// <summary>Looks up a manager id; on failure, the status to return (NULL: invalid argument; unknown: invalid handle).</summary>
+    private static bool TryGet(nint manager, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NativeManager? found, out int status)
     {
         if (manager == 0)
         {
-            return ResourceStatus.InvalidArgument;
+            found = null;
+            status = (int)ResourceStatus.InvalidArgument;
+            return false;
         }
 
-        return NativeManager.TryGet(manager, out NativeManager m) ? body(m) : ResourceStatus.InvalidHandle;
-    });
+        if (!NativeManager.TryGet(manager, out NativeManager m))
+        {
+            found = null;
+            status = (int)ResourceStatus.InvalidHandle;
+            return false;
+        }
 
-    /// <summary>Runs <paramref name="body"/>, turning every exception into a status: nothing crosses the boundary.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Guard(Func<ResourceStatus> body)
+        found = m;
+        status = (int)ResourceStatus.Ok;
+        return true;
+    }
+
+    /// <summary>Decodes a NUL-terminated UTF-8 string into <paramref name="buffer"/> (or a pooled array when longer).</summary>
+    /// <returns>False for NULL; invalid UTF-8 throws an <see cref="ArgumentException"/> (a status of InvalidArgument).</returns>
+    private static bool TryDecode(byte* utf8, Span<char> buffer, scoped ref char[]? rented, out ReadOnlySpan<char> text)
     {
-        try
+        text = default;
+        if (utf8 == null)
         {
-            return (int)body();
+            return false;
         }
-        catch (ResourceException exception)
+
+        ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(utf8);
+        if (bytes.Length > buffer.Length)
         {
-            return (int)exception.Status;
+            // One char per byte at most, so the byte count bounds the char count.
+            rented = ArrayPool<char>.Shared.Rent(bytes.Length);
+            buffer = rented;
         }
-        catch (ObjectDisposedException)
+
+        int length = s_strictUtf8.GetChars(bytes, buffer);
+        text = buffer[..length];
+        return true;
+    }
+
+    private static void ReturnBuffer(char[]? rented)
+    {
+        if (rented != null)
         {
-            return (int)ResourceStatus.InvalidHandle; // destroyed on another thread meanwhile
+            ArrayPool<char>.Shared.Return(rented);
         }
-        catch (ArgumentException)
+    }
+
+    private static string? Utf8String(byte* utf8) =>
+        utf8 == null ? null : s_strictUtf8.GetString(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(utf8));
+
+    /// <summary>Profile names over the ABI are exact (case-insensitive): no surrounding or embedded control characters or
+    /// spaces. The environment variable is trimmed, as <see cref="PlatformProfile.Detect"/> does.</summary>
+    private static bool IsExactProfileName(string name, bool trim)
+    {
+        ReadOnlySpan<char> text = trim ? name.AsSpan().Trim() : name;
+        if (text.IsEmpty)
         {
-            return (int)ResourceStatus.InvalidArgument;
+            return false;
         }
-        catch (OutOfMemoryException)
+
+        foreach (char c in text)
         {
-            return (int)ResourceStatus.OutOfMemory;
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return false;
+            }
         }
-        catch (Exception)
-        {
-            return (int)ResourceStatus.InternalError;
-        }
+
+        return true;
+    }
+
+    /// <summary>The status for an exception caught at the boundary.</summary>
+    private static int StatusOf(Exception exception) => exception switch
+    {
+        ResourceException resource => (int)resource.Status,
+        ObjectDisposedException => (int)ResourceStatus.InvalidHandle,   // destroyed on another thread meanwhile
+        ArgumentException => (int)ResourceStatus.InvalidArgument,        // includes invalid UTF-8 (DecoderFallbackException)
+        OutOfMemoryException => (int)ResourceStatus.OutOfMemory,
+        IssuerLimitException => (int)ResourceStatus.CapacityExceeded,   // every handle tag of the process is taken
+        _ => (int)ResourceStatus.InternalError,
+    };
+
+    /// <summary>A C pressure callback with its user pointer (one object per registration, none per call).</summary>
+    private sealed class NativePressureCallback(delegate* unmanaged<void*, int, int, int, long, void> callback, void* user)
+    {
+        private readonly delegate* unmanaged<void*, int, int, int, long, void> _callback = callback;
+        private readonly void* _user = user;
+
+        public void Invoke(in PressureChange change) =>
+            _callback(_user, (int)change.Type, (int)change.Previous, (int)change.Current, change.Stats.CurrentBytes);
+    }
+
+    /// <summary>A C reclamation callback with its user pointer.</summary>
+    private sealed class NativeReclamationCallback(delegate* unmanaged<void*, int, long, long> callback, void* user)
+    {
+        private readonly delegate* unmanaged<void*, int, long, long> _callback = callback;
+        private readonly void* _user = user;
+
+        public long Invoke(ResourceType type, long requestedBytes) => _callback(_user, (int)type, requestedBytes);
     }
 }

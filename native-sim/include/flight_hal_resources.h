@@ -8,12 +8,27 @@
  * Conventions
  *  - Every function but fhr_resolve and fhr_status_string returns an fhr_status. Its values are the managed
  *    ResourceStatus values and are never renumbered.
- *  - No managed exception ever crosses this boundary. A NULL pointer argument or an unknown enum value returns
+ *  - No managed exception ever crosses this boundary. A NULL pointer argument (other than the optional `name` of
+ *    fhr_acquire and `profile` of fhr_manager_create), an unknown enum value or a string that is not valid UTF-8 returns
  *    FHR_INVALID_ARGUMENT; an unknown or destroyed manager returns FHR_INVALID_HANDLE; an unexpected failure inside
- *    returns FHR_INTERNAL_ERROR.
- *  - Strings are UTF-8 and NUL-terminated; the library copies what it keeps.
- *  - All functions are thread-safe, except that a manager must not be destroyed while another thread uses it.
- *  - Callbacks run on the thread whose call triggered them, outside every lock of the library, and may call back in.
+ *    returns FHR_INTERNAL_ERROR. Out-pointers are set (to 0 / FHR_NULL_HANDLE) on failure where the function says so.
+ *  - Handles: a released handle is FHR_STALE_HANDLE; a null, forged or foreign handle — one from another manager, also
+ *    from a manager destroyed long ago — is FHR_INVALID_HANDLE. Neither touches anything.
+ *  - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Names and owners seen before are looked
+ *    up without allocating.
+ *  - Cost: once warm, no call allocates on the library's managed heap (acquire, release, resolve, share, find, stats).
+ *  - All functions are thread-safe, except that a manager must not be destroyed while another thread uses it. Any
+ *    thread may call in; a thread that acquires and releases keeps no library state once it exits. A thread that
+ *    waits (FHR_MODE_BLOCKING or FHR_MODE_TIMEOUT) gets a small wait structure from the .NET runtime inside the library
+ *    (about 100 bytes), which the runtime frees at its next garbage collection after the thread exits;
+ *    fhr_manager_destroy runs one, so nothing is left behind by exited threads once a manager is destroyed.
+ *  - Callbacks run on the thread whose call triggered them (a pressure change caused while another thread is
+ *    delivering pressure changes is delivered by that thread), outside every lock of the library, and may call back
+ *    in. A pressure change caused inside a pressure callback is delivered after the callback returns, never by
+ *    calling it again from within itself.
+ *  - Limits: the process has 1,023 handle issuers (tables, pools, arenas). A manager takes one per pool and per region,
+ *    plus two (plus one once it has used scopes): 12 on dreamcast, 9 on desktop, so about 78 dreamcast managers or
+ *    100 desktop managers can be alive at once; fhr_manager_create beyond that returns FHR_CAPACITY_EXCEEDED.
  *
  * Compiles as C99 and as C++.
  */
@@ -77,7 +92,8 @@ typedef enum fhr_mode
 } fhr_mode;
 
 /** Request flags (combine with |). GPU_ACCESSIBLE goes to video RAM, AUDIO_ACCESSIBLE to sound RAM where the profile
- *  has them; SHAREABLE allows fhr_share. */
+ *  has them; SHAREABLE allows fhr_share. Refused with FHR_INVALID_ARGUMENT: SHAREABLE | EXCLUSIVE, GPU_ACCESSIBLE |
+ *  AUDIO_ACCESSIBLE, and any bit not listed here. */
 #define FHR_FLAG_NONE             0x000u
 #define FHR_FLAG_SHAREABLE        0x001u
 #define FHR_FLAG_EXCLUSIVE        0x002u
@@ -107,7 +123,8 @@ typedef enum fhr_region_kind
     FHR_REGION_SOUND = 2
 } fhr_region_kind;
 
-/** One type's accounting. */
+/** One type's accounting. Sizes and field offsets are fixed (checked by host/header_check.cpp and the library's tests):
+ *  96 bytes. */
 typedef struct fhr_stats
 {
     int32_t type;                 /* fhr_type */
@@ -125,7 +142,7 @@ typedef struct fhr_stats
     int64_t reclaimed_bytes;
 } fhr_stats;
 
-/** One memory region. */
+/** One memory region: 64 bytes. */
 typedef struct fhr_region_stats
 {
     int32_t kind;                 /* fhr_region_kind */
@@ -139,7 +156,7 @@ typedef struct fhr_region_stats
     double fragmentation;         /* 1 - largest free block / free bytes */
 } fhr_region_stats;
 
-/** One pool. */
+/** One pool: 40 bytes. */
 typedef struct fhr_pool_stats
 {
     int32_t type;
@@ -162,11 +179,16 @@ typedef int64_t (*fhr_reclaim_fn)(void* user, int32_t type, int64_t requested_by
 /* ---- Managers --------------------------------------------------------------------------------------------------- */
 
 /** Creates a manager for a built-in profile ("dreamcast", "desktop", "web", "psp", "ps2", "nds", "n64",
- *  "n64-expansion"; case-insensitive; NULL picks the host's, or FLIGHT_HAL_PROFILE's).
- *  FHR_NOT_FOUND for an unknown name; *out is NULL on failure. */
+ *  "n64-expansion"). The name is matched exactly, ignoring case: " dreamcast" or "dreamcast\n" is unknown.
+ *  NULL picks the profile named by the environment variable FLIGHT_HAL_PROFILE when it is set (surrounding spaces
+ *  ignored), else the host's own.
+ *  FHR_NOT_FOUND for an unknown name (also one from FLIGHT_HAL_PROFILE); FHR_CAPACITY_EXCEEDED when too many managers
+ *  are alive (see Limits above); *out is NULL on failure. */
 fhr_status fhr_manager_create(const char* profile, fhr_manager** out);
 
-/** Destroys a manager: every resource still alive is freed with it (check fhr_live_count first to find leaks). */
+/** Destroys a manager: every resource still alive is freed with it (check fhr_live_count first to find leaks). Its
+ *  handles become FHR_INVALID_HANDLE for every later manager. Runs a garbage collection of the library's runtime, so
+ *  state left by exited threads is returned too. */
 fhr_status fhr_manager_destroy(fhr_manager* manager);
 
 /** Replaces a type's budget. */
@@ -178,11 +200,14 @@ fhr_status fhr_get_budget(fhr_manager* manager, int32_t type, int64_t* max_bytes
 /* ---- Resources -------------------------------------------------------------------------------------------------- */
 
 /** Acquires `size` bytes (not cleared) of `type`, aligned to `alignment` (0 or a power of two up to 65536).
- *  `name` may be NULL; `timeout_ms` counts only in FHR_MODE_TIMEOUT. *out is FHR_NULL_HANDLE on failure. */
+ *  `name` may be NULL (no name) but not "" (FHR_INVALID_ARGUMENT); `timeout_ms` counts only in FHR_MODE_TIMEOUT
+ *  (negative: wait forever). *out is FHR_NULL_HANDLE on failure. A refused request changes nothing but the type's
+ *  failure count: no acquisition counted, no pressure change, nothing held. */
 fhr_status fhr_acquire(fhr_manager* manager, int32_t type, int64_t size, int32_t alignment, uint32_t flags,
                        int32_t mode, int32_t timeout_ms, const char* name, fhr_handle* out);
 
-/** fhr_acquire for a named owner (for example "GraphicsDriver"): what fhr_share and deadlock detection reason about. */
+/** fhr_acquire for a named owner (for example "GraphicsDriver"): what fhr_share and deadlock detection reason about.
+ *  `owner` must not be NULL or "" (FHR_INVALID_ARGUMENT). */
 fhr_status fhr_acquire_owned(fhr_manager* manager, int32_t type, int64_t size, int32_t alignment, uint32_t flags,
                              int32_t mode, int32_t timeout_ms, const char* name, const char* owner, fhr_handle* out);
 
@@ -196,13 +221,15 @@ fhr_status fhr_resolve_ex(fhr_manager* manager, fhr_handle handle, void** addres
  *  FHR_STALE_HANDLE when released already (nothing happens). */
 fhr_status fhr_release(fhr_manager* manager, fhr_handle handle);
 
-/** Releases `owner`'s handle; FHR_SHARING_FAILURE when the handle is another owner's. */
+/** Releases `owner`'s handle; FHR_SHARING_FAILURE when the handle is another owner's. `owner` must not be NULL or "". */
 fhr_status fhr_release_owned(fhr_manager* manager, fhr_handle handle, const char* owner);
 
-/** Gives `owner` its own handle to a resource acquired with FHR_FLAG_SHAREABLE. */
+/** Gives `owner` its own handle to a resource acquired with FHR_FLAG_SHAREABLE; *out is FHR_NULL_HANDLE on failure.
+ *  `owner` must not be NULL or "". */
 fhr_status fhr_share(fhr_manager* manager, fhr_handle handle, const char* owner, fhr_handle* out);
 
-/** Finds a live resource by name; FHR_NOT_FOUND when none. */
+/** Finds a live resource by name; FHR_NOT_FOUND when none; *out is FHR_NULL_HANDLE on failure. `name` must not be
+ *  NULL or "". */
 fhr_status fhr_find(fhr_manager* manager, const char* name, fhr_handle* out);
 
 /* ---- Statistics ------------------------------------------------------------------------------------------------- */

@@ -8,7 +8,7 @@ namespace Flight.Hal.Resources;
 /// <para>A thread gets its index on first use and keeps it for life. The index of a thread that has exited is given to
 /// the next new thread, so indices stay below the largest number of threads alive at once. State indexed by a reused
 /// index carries over to the new thread: per-thread counters keep their totals exact, because the exited thread never
-/// writes again.</para>
+/// writes again. No thread's <see cref="Thread"/> object is kept alive (see <see cref="ThreadLife"/>).</para>
 /// <para>Thread-safe. <see cref="Current"/> is one thread-static read after the first call on a thread.</para>
 /// </remarks>
 internal static class ThreadIndex
@@ -17,7 +17,7 @@ internal static class ThreadIndex
     private static int t_indexPlusOne; // 0 until assigned.
 
     private static readonly object s_lock = new();
-    private static Thread?[] s_owners = new Thread?[16]; // s_owners[i]: the thread holding index i (it may have exited).
+    private static ThreadLife?[] s_owners = new ThreadLife?[16]; // s_owners[i]: the thread holding index i (it may have exited).
     private static int s_count;                           // Indices handed out: [0, s_count).
 
     /// <summary>The calling thread's index.</summary>
@@ -37,13 +37,13 @@ internal static class ThreadIndex
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Assign()
     {
-        Thread current = Thread.CurrentThread;
+        ThreadLife current = ThreadLife.Current;
         lock (s_lock)
         {
             int index = -1;
             for (int i = 0; i < s_count; i++)
             {
-                if (!s_owners[i]!.IsAlive)
+                if (s_owners[i]!.HasExited)
                 {
                     index = i; // an exited thread's index: it will never use it again
                     break;

@@ -21,8 +21,10 @@ namespace Flight.Hal.Resources;
 /// <para><b>Threads.</b> An unsynchronised pool (<see cref="PoolConfig.ThreadSafe"/> false) must be used by one
 /// thread at a time. A thread-safe pool may be used by many threads at once: each thread keeps a small cache of
 /// free blocks, so rent and return take no lock unless the cache is empty or full; a racing double return is
-/// still caught (the generation is advanced with a compare-and-swap). <see cref="Dispose"/> must not race with
-/// other members in either mode.</para>
+/// still caught (the generation is advanced with a compare-and-swap). Blocks cached by a thread that has exited go
+/// back to the shared list when the pool runs dry. No thread's <see cref="Thread"/> object is kept alive, so a thread
+/// the runtime did not start (a C engine's) leaves nothing behind once the runtime collects after its exit.
+/// <see cref="Dispose"/> must not race with other members in either mode.</para>
 /// </remarks>
 public sealed unsafe class SlabPool : IDisposable
 {
@@ -671,7 +673,7 @@ public sealed unsafe class SlabPool : IDisposable
         for (int i = _caches!.Count - 1; i >= 0; i--)
         {
             ThreadCache cache = _caches[i];
-            if (!cache.Thread.IsAlive)
+            if (cache.Life.HasExited)
             {
                 // SAFETY: the owning thread has exited, so nothing else touches this cache any more.
                 while (cache.Count > 0)
@@ -713,7 +715,7 @@ public sealed unsafe class SlabPool : IDisposable
         }
 
         ThreadCache?[] caches = t_caches ??= new ThreadCache?[HandleLayout.MaxTag + 1];
-        var cache = new ThreadCache(_poolId, _cacheSize, Thread.CurrentThread);
+        var cache = new ThreadCache(_poolId, _cacheSize, ThreadLife.Current);
         caches[_tag] = cache; // replaces a cache left by a disposed pool that had the same tag
         _caches!.Add(cache);
         return cache;
@@ -911,16 +913,16 @@ public sealed unsafe class SlabPool : IDisposable
     {
         public readonly long PoolId;   // The owning pool's _poolId (not a reference: a thread must not keep a pool alive).
         public readonly int Capacity;  // 1..PoolConfig.MaxThreadCacheSize.
-        public readonly Thread Thread; // The owning thread.
+        public readonly ThreadLife Life; // The owning thread's life (not its Thread: see ThreadLife).
         public int Count;              // Items [0, Count) are free block indices.
         private Items _items;          // PERF: inline, so a push or pop touches only this object.
 
-        public ThreadCache(long poolId, int capacity, Thread thread)
+        public ThreadCache(long poolId, int capacity, ThreadLife life)
         {
             Debug.Assert(capacity is > 0 and <= PoolConfig.MaxThreadCacheSize, "Cache capacity out of range.");
             PoolId = poolId;
             Capacity = capacity;
-            Thread = thread;
+            Life = life;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
