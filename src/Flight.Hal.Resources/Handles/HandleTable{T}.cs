@@ -397,6 +397,12 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// (a free slot's key holds its next, even generation); <see cref="uint.MaxValue"/> if a slot was retired.</summary>
     private uint HighestGeneration(Slot* slots, int highWater)
     {
+        if (!_allocator.AllocationsReadable)
+        {
+            // Finalizing after the region our slots were carved from: they cannot be read, so the tag is retired.
+            return uint.MaxValue;
+        }
+
         uint highest = _baseGeneration;
         for (int i = 0; i < highWater; i++)
         {

@@ -30,6 +30,9 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
     public Arena Arena => _arena;
 
     /// <inheritdoc/>
+    internal override bool AllocationsReadable => !_arena.IsDisposed;
+
+    /// <inheritdoc/>
     protected override void* AllocateCore(nuint byteCount, nuint alignment)
     {
         if (alignment > ArenaConfig.MaxAlignment || byteCount > long.MaxValue)

@@ -80,6 +80,11 @@ public abstract unsafe class NativeAllocator
         Interlocked.Decrement(ref _liveAllocations);
     }
 
+    /// <summary>Whether memory this allocator handed out may still be read. False only when the allocator's own backing
+    /// has gone (an <see cref="ArenaAllocator"/> whose arena was disposed or finalized first): a finalizer must then not
+    /// read what it allocated here, only give it back.</summary>
+    internal virtual bool AllocationsReadable => true;
+
     /// <summary>Allocates the memory; returns <see langword="null"/> instead of throwing when it cannot.</summary>
     /// <param name="byteCount">Greater than zero.</param>
     /// <param name="alignment">A power of two.</param>

@@ -898,6 +898,12 @@ public sealed unsafe class SlabPool : IDisposable
             return _retired > 0 ? uint.MaxValue : _baseGeneration;
         }
 
+        if (!_allocator.AllocationsReadable)
+        {
+            // Finalizing after the region our generations were carved from: they cannot be read, so the tag is retired.
+            return uint.MaxValue;
+        }
+
         uint highest = _baseGeneration;
         for (int i = 0; i < _bumpIndex; i++)
         {

@@ -33,6 +33,34 @@ public class ArenaAllocatorTests
     }
 
     [Fact]
+    public void PoolAndTable_ReleasedAfterTheirArena_DoNotReadItsFreedMemory_AndRetireTheirTags()
+    {
+        // Arrange: finalizers run in any order, so an abandoned console manager's pools and tables may be released after
+        // the arena their memory was carved from. 32 MiB: the region is unmapped when freed, so a read would fault.
+        var region = new Arena(new ArenaConfig { Size = 32 << 20 });
+        var allocator = new ArenaAllocator(region);
+        var pool = new SlabPool(new PoolConfig { BlockSize = 64, InitialCount = 1024, MaxCount = 1 << 20 }, allocator);
+        var table = new HandleTable<long>(1 << 18, allocator);
+        for (int i = 0; i < 100; i++)
+        {
+            pool.Return(pool.Rent());
+            table.Free(table.Allocate(i));
+        }
+
+        int retiredBefore = HandleTagAllocator.RetiredCount;
+
+        // Act: the region goes first, as when its finalizer runs first.
+        region.Dispose();
+        pool.Dispose();
+        table.Dispose();
+
+        // Assert: nothing read the freed region (no fault), and the two tags, whose floors could not be read, retired.
+        Assert.True(pool.IsDisposed);
+        Assert.True(table.IsDisposed);
+        Assert.True(HandleTagAllocator.RetiredCount >= retiredBefore + 2);
+    }
+
+    [Fact]
     public unsafe void Allocate_HonoursAlignment_AndFreeReturnsTheBytes()
     {
         using var region = new Arena(new ArenaConfig { Size = 256 * 1024 });

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Flight.Hal.Resources.Native;
+using Flight.Hal.Resources.Tests.TestSupport;
 
 namespace Flight.Hal.Resources.Tests.Native;
 
@@ -21,7 +22,7 @@ public partial class NativeLayoutTests
     public void EveryStructSizeAndOffsetPinnedInTheHeaderCheck_MatchesTheManagedStruct()
     {
         // Arrange
-        string check = File.ReadAllText(Path.Combine(RepositoryRoot(), "native-sim", "host", "header_check.cpp"));
+        string check = Repository.ReadAllText("native-sim", "host", "header_check.cpp");
         Match[] sizes = SizeAssert().Matches(check).Where(m => s_managed.ContainsKey(m.Groups["type"].Value)).ToArray();
         MatchCollection offsets = OffsetAssert().Matches(check);
         Assert.Equal(s_managed.Count, sizes.Length);
@@ -50,17 +51,6 @@ public partial class NativeLayoutTests
     }
 
     private static string Pascal(string snake) => string.Concat(snake.Split('_').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
-
-    private static string RepositoryRoot()
-    {
-        string? folder = AppContext.BaseDirectory;
-        while (folder != null && !File.Exists(Path.Combine(folder, "Flight.Hal.Resources.sln")))
-        {
-            folder = Path.GetDirectoryName(folder);
-        }
-
-        return folder ?? throw new InvalidOperationException("Repository root not found.");
-    }
 
     [GeneratedRegex(@"static_assert\(sizeof\((?<type>fhr_\w+)\) == (?<value>\d+)")]
     private static partial Regex SizeAssert();

@@ -1,3 +1,4 @@
+using Flight.Hal.Resources.Tests.TestSupport;
 using Flight.Hal.Resources.Simulator;
 
 namespace Flight.Hal.Resources.Tests.Simulator;
@@ -128,13 +129,7 @@ public class TraceParserTests
     [Fact]
     public void TheReadmesExamples_Parse()
     {
-        string folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "Flight.Hal.Resources.sln")))
-        {
-            folder = Path.GetDirectoryName(folder) ?? throw new InvalidOperationException("Repository root not found.");
-        }
-
-        string readme = File.ReadAllText(Path.Combine(folder, "native-sim", "README.md"));
+        string readme = Repository.ReadAllText("native-sim", "README.md");
         string csv = System.Text.RegularExpressions.Regex.Match(readme, "```csv\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
         string json = System.Text.RegularExpressions.Regex.Match(readme, "```json\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
 
