@@ -74,7 +74,19 @@ public sealed unsafe class HandleTable<T> : IDisposable
     }
 
     /// <summary>Frees the native slots if the table was never disposed.</summary>
-    ~HandleTable() => Release();
+    ~HandleTable()
+    {
+        // A finalizer must never throw: on the finalizer thread that ends the process. Release frees through the
+        // allocator, whose own backing may already be gone in any finalization order; what cannot be freed is gone with it.
+        try
+        {
+            Release();
+        }
+        catch (Exception exception)
+        {
+            Debug.WriteLine($"HandleTable finalizer: {exception.Message}");
+        }
+    }
 
     /// <summary>The most live entries the table can hold at once.</summary>
     public int Capacity => _capacity;

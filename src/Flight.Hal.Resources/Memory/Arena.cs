@@ -104,7 +104,19 @@ public sealed unsafe class Arena : IDisposable
     }
 
     /// <summary>Frees the region if the arena was never disposed.</summary>
-    ~Arena() => Release();
+    ~Arena()
+    {
+        // A finalizer must never throw: on the finalizer thread that ends the process. Release frees through the
+        // allocator, whose own backing may already be gone in any finalization order; what cannot be freed is gone with it.
+        try
+        {
+            Release();
+        }
+        catch (Exception exception)
+        {
+            Debug.WriteLine($"Arena finalizer: {exception.Message}");
+        }
+    }
 
     /// <summary>The configuration the arena was created with.</summary>
     public ArenaConfig Config => _config;
@@ -123,6 +135,10 @@ public sealed unsafe class Arena : IDisposable
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
     public bool IsDisposed => _base == null;
+
+    /// <summary>Whether allocations can still be freed: not disposed, and its handle table not finalized (when an
+    /// abandoned arena and what was built on it are finalized, in any order, the table may go first).</summary>
+    internal bool CanFree => _base != null && !_handles.IsDisposed;
 
     /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>.</summary>
     /// <param name="size">Bytes, at least 1; rounded up to <see cref="Unit"/>.</param>

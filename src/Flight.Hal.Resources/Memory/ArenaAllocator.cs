@@ -64,9 +64,9 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
                 ThrowHelper.ThrowInvalidOperation($"0x{(nint)pointer:x} was not allocated by this ArenaAllocator.");
             }
 
-            if (!_arena.IsDisposed)
+            if (_arena.CanFree)
             {
-                _arena.Free(handle); // a disposed arena took every block with it (e.g. finalizers running in any order)
+                _arena.Free(handle); // a disposed (or half-finalized) arena took every block with it: finalizers run in any order
             }
         }
     }

@@ -29,7 +29,19 @@ internal sealed unsafe class BlockSideTable<T> : IDisposable
         }
     }
 
-    ~BlockSideTable() => Release();
+    ~BlockSideTable()
+    {
+        // A finalizer must never throw: on the finalizer thread that ends the process. Release frees through the
+        // allocator, whose own backing may already be gone in any finalization order; what cannot be freed is gone with it.
+        try
+        {
+            Release();
+        }
+        catch (Exception exception)
+        {
+            Debug.WriteLine($"BlockSideTable finalizer: {exception.Message}");
+        }
+    }
 
     /// <summary>Entries in the table.</summary>
     public int Count => _count;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Flight.Hal.Resources;
 
 /// <summary>A region backed directly by the host's allocator (<see cref="RegionBacking.HostHeap"/>): one native
@@ -24,7 +26,19 @@ internal sealed unsafe class HostHeap : IDisposable
         _allocator = allocator;
     }
 
-    ~HostHeap() => Release();
+    ~HostHeap()
+    {
+        // A finalizer must never throw: on the finalizer thread that ends the process. Release frees through the
+        // allocator, whose own backing may already be gone in any finalization order; what cannot be freed is gone with it.
+        try
+        {
+            Release();
+        }
+        catch (Exception exception)
+        {
+            Debug.WriteLine($"HostHeap finalizer: {exception.Message}");
+        }
+    }
 
     public long Capacity => _capacity;
 

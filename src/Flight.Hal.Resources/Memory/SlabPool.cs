@@ -136,7 +136,19 @@ public sealed unsafe class SlabPool : IDisposable
     }
 
     /// <summary>Frees the native memory if the pool was never disposed.</summary>
-    ~SlabPool() => Release();
+    ~SlabPool()
+    {
+        // A finalizer must never throw: on the finalizer thread that ends the process. Release frees through the
+        // allocator, whose own backing may already be gone in any finalization order; what cannot be freed is gone with it.
+        try
+        {
+            Release();
+        }
+        catch (Exception exception)
+        {
+            Debug.WriteLine($"SlabPool finalizer: {exception.Message}");
+        }
+    }
 
     /// <summary>The configuration the pool was created with.</summary>
     public PoolConfig Config => _config;

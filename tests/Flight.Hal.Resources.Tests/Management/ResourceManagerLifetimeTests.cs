@@ -115,6 +115,30 @@ public class ResourceManagerLifetimeTests
     }
 
     [Fact]
+    public void AbandonedConsoleManagers_FinalizedInAnyOrder_DoNotEndTheProcess()
+    {
+        // Pools, their records, the registry and the arenas they were carved from are finalized in no fixed order; none
+        // may throw on the finalizer thread or read memory another finalizer has freed. A failure here ends the test run.
+        for (int i = 0; i < 20; i++)
+        {
+            Abandon();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        using var survivor = new ResourceManager(TestProfiles.Small());
+        Assert.Equal(ResourceStatus.Ok, survivor.TryAcquire(new ResourceMetadata(ResourceType.Memory, 32), out _));
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static void Abandon()
+        {
+            var manager = new ResourceManager(TestProfiles.Small());
+            manager.Acquire(new ResourceMetadata(ResourceType.Memory, 32));
+            manager.Acquire(new ResourceMetadata(ResourceType.Memory, 3000), name: "abandoned");
+        }
+    }
+
+    [Fact]
     public void FailingConstruction_LeaksNothing()
     {
         var allocator = new TrackingAllocator();

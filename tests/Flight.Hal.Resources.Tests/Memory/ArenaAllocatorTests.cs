@@ -61,6 +61,30 @@ public class ArenaAllocatorTests
     }
 
     [Fact]
+    public void PoolReleasedAfterItsArenasHandleTable_DoesNotThrow()
+    {
+        // Arrange: the other finalization order of an abandoned console manager — the arena's own handle table is
+        // finalized before the arena and before a pool carved from it. Finalizing the table is simulated by disposing it
+        // (its finalizer runs the same Release); it is private, so it is reached by name.
+        var region = new Arena(new ArenaConfig { Size = 1 << 20 });
+        var allocator = new ArenaAllocator(region);
+        var pool = new SlabPool(new PoolConfig { BlockSize = 64, InitialCount = 64, MaxCount = 1024 }, allocator);
+        pool.Return(pool.Rent());
+        var handles = (IDisposable?)typeof(Arena).GetField("_handles", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)?.GetValue(region);
+        Assert.NotNull(handles);
+
+        // Act: before the fix the pool's release threw ObjectDisposedException through the allocator, which on the
+        // finalizer thread ends the process.
+        handles.Dispose();
+        Exception? thrown = Record.Exception(pool.Dispose);
+
+        // Assert
+        Assert.Null(thrown);
+        Assert.True(pool.IsDisposed);
+        region.Dispose();
+    }
+
+    [Fact]
     public unsafe void Allocate_HonoursAlignment_AndFreeReturnsTheBytes()
     {
         using var region = new Arena(new ArenaConfig { Size = 256 * 1024 });
