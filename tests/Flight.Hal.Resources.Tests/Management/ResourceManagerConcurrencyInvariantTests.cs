@@ -12,7 +12,7 @@ public class ResourceManagerConcurrencyInvariantTests
     private const int Threads = 4;
     private const int OperationsPerPhase = 300;
     private const int MaxHeld = 24;
-    private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(1.2);
     private static readonly TimeSpan BarrierTimeout = TimeSpan.FromSeconds(30);
     private static readonly ResourceType[] Types = [ResourceType.Memory, ResourceType.Hardware];
 
@@ -96,15 +96,23 @@ public class ResourceManagerConcurrencyInvariantTests
         }
 
         // Release everything that is left, then check the manager is back to zero.
-        foreach (ThreadState state in states)
+        int live;
+        bool leakReportEmpty;
+        try
         {
-            state.ReleaseAll(manager, problems);
-        }
+            foreach (ThreadState state in states)
+            {
+                state.ReleaseAll(manager, problems);
+            }
 
-        CheckInvariants(manager, states, delivered, problems, phases + 1);
-        int live = manager.LiveCount;
-        bool leakReportEmpty = manager.CreateLeakReport().IsEmpty;
-        manager.Dispose();
+            CheckInvariants(manager, states, delivered, problems, phases + 1);
+            live = manager.LiveCount;
+            leakReportEmpty = manager.CreateLeakReport().IsEmpty;
+        }
+        finally
+        {
+            manager.Dispose();
+        }
 
         // Assert
         Assert.Empty(problems);

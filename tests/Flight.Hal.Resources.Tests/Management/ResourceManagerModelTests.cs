@@ -22,11 +22,24 @@ public class ResourceManagerModelTests
         Forged,    // a value this manager never issued, with one of its own tags: stale or invalid, never live
     }
 
+    // The profile's pools: placement name, type, block size, blocks (all 16-byte aligned), smallest first.
+    private static readonly (string Placement, ResourceType Type, int BlockSize, int Count)[] Pools =
+    [
+        ("pool Memory/64", ResourceType.Memory, 64, 16),
+        ("pool Memory/256", ResourceType.Memory, 256, 8),
+        ("pool Hardware/256", ResourceType.Hardware, 256, 8),
+    ];
+
+    /// <summary>With main memory on the host heap (<paramref name="hostMain"/>) every main-memory outcome is predicted
+    /// exactly — pool while the right pool has a free block, else the heap while it has room, else RegionExhausted — and
+    /// the placement too. With main memory as an arena, whose bytes the pools' slabs share, a main-memory request the
+    /// budget admits may succeed or fail on the region.</summary>
     [Theory]
-    [InlineData(31)]
-    [InlineData(4_096)]
-    [InlineData(77_777)]
-    public void RandomOperations_CheckedAgainstModel_MatchAtEveryStep(int seed)
+    [InlineData(31, false)]
+    [InlineData(4_096, false)]
+    [InlineData(77_777, false)]
+    [InlineData(505, true)]
+    public void RandomOperations_CheckedAgainstModel_MatchAtEveryStep(int seed, bool hostMain)
     {
         // Arrange
         var trace = new ModelTrace(nameof(ResourceManagerModelTests), seed);
@@ -34,7 +47,8 @@ public class ResourceManagerModelTests
         var allocator = new TrackingAllocator();
         var reports = new List<LeakReport>();
         var manager = new ResourceManager(
-            TestProfiles.Small(), new ResourceManagerOptions { Allocator = allocator, LeakReported = reports.Add });
+            TestProfiles.Small(mainBacking: hostMain ? RegionBacking.HostHeap : RegionBacking.Arena),
+            new ResourceManagerOptions { Allocator = allocator, LeakReported = reports.Add });
         using var other = new ResourceManager(TestProfiles.Small());
         var foreign = new List<ulong>
         {
@@ -44,19 +58,25 @@ public class ResourceManagerModelTests
             other.Acquire(new ResourceMetadata(ResourceType.Memory, 64, flags: ResourceFlags.Shareable), owner: other.GetOwner("A")).RawValue,
         };
 
-        var run = new Run(manager, other.GetOwner("B"), trace, random, foreign);
-
-        // Act and Assert: every step is checked as it runs.
-        for (int step = 0; step < Steps; step++)
+        var run = new Run(manager, hostMain, other.GetOwner("B"), trace, random, foreign);
+        List<LeakedResource> expected;
+        try
         {
-            run.Step(step);
-        }
+            // Act and Assert: every step is checked as it runs.
+            for (int step = 0; step < Steps; step++)
+            {
+                run.Step(step);
+            }
 
-        trace.Begin(Steps, "final");
-        run.FullCheck();
-        List<LeakedResource> expected = run.ExpectedLeaks();
-        manager.Dispose();
-        manager.Dispose();
+            trace.Begin(Steps, "final");
+            run.FullCheck();
+            expected = run.ExpectedLeaks();
+            manager.Dispose();
+        }
+        finally
+        {
+            manager.Dispose(); // idempotent; after a failed check too, so nothing is left to the finalizers
+        }
 
         // Assert: the leak report names exactly the model's live handles, and every native byte came back.
         if (expected.Count == 0)
@@ -81,11 +101,12 @@ public class ResourceManagerModelTests
         Assert.True(run.BudgetRefusals > 200, $"seed {seed}: only {run.BudgetRefusals} budget refusals");
         Assert.True(run.Shares > 200, $"seed {seed}: only {run.Shares} shares");
         Assert.True(run.Emergencies > 200, $"seed {seed}: only {run.Emergencies} emergency acquisitions");
+        Assert.True(run.PoolFallbacks > 20, $"seed {seed}: a full pool sent only {run.PoolFallbacks} requests to main memory");
         Assert.True(run.StaleProbes > Steps / 20, $"seed {seed}: only {run.StaleProbes} stale probes");
     }
 
     /// <summary>One block of memory behind one or more handles (several when shared).</summary>
-    private sealed class Memory(int id, ResourceType type, long size, nint address, RegionKind region)
+    private sealed class Memory(int id, ResourceType type, long size, nint address, RegionKind region, string placement)
     {
         public int Id { get; } = id;
 
@@ -96,6 +117,8 @@ public class ResourceManagerModelTests
         public nint Address { get; } = address;
 
         public RegionKind Region { get; } = region;
+
+        public string Placement { get; } = placement;
 
         public int Handles { get; set; } = 1;
 
@@ -114,6 +137,9 @@ public class ResourceManagerModelTests
     private sealed class Run
     {
         private readonly ResourceManager _manager;
+        private readonly bool _hostMain;
+        private readonly Dictionary<string, int> _poolUsed = new();
+        private long _hostUsed;
         private readonly ResourceOwner _otherOwner;
         private readonly ModelTrace _trace;
         private readonly Random _random;
@@ -141,9 +167,15 @@ public class ResourceManagerModelTests
         private int _registryTag;
         private int _nextMemoryId = 1;
 
-        public Run(ResourceManager manager, ResourceOwner otherOwner, ModelTrace trace, Random random, List<ulong> foreign)
+        public Run(ResourceManager manager, bool hostMain, ResourceOwner otherOwner, ModelTrace trace, Random random, List<ulong> foreign)
         {
             _manager = manager;
+            _hostMain = hostMain;
+            foreach ((string placement, _, _, _) in Pools)
+            {
+                _poolUsed[placement] = 0;
+            }
+
             _otherOwner = otherOwner;
             _trace = trace;
             _random = random;
@@ -177,6 +209,8 @@ public class ResourceManagerModelTests
         }
 
         public int Acquired { get; private set; }
+
+        public int PoolFallbacks { get; private set; }
 
         public int BudgetRefusals { get; private set; }
 
@@ -314,6 +348,16 @@ public class ResourceManagerModelTests
             // up to the regions' 32-byte unit.
             CheckRegion(RegionKind.Video);
             CheckRegion(RegionKind.Sound);
+            foreach ((string placement, ResourceType type, int blockSize, _) in Pools)
+            {
+                _trace.Equal(_poolUsed[placement], _manager.Pools.GetPoolStats(type, blockSize).UsedBlocks, $"{placement} UsedBlocks");
+            }
+
+            if (_hostMain)
+            {
+                RegionStats main = _manager.GetRegionStats(RegionKind.Main);
+                _trace.Equal(_hostUsed, main.UsedBytes, "host main UsedBytes");
+            }
         }
 
         public List<LeakedResource> ExpectedLeaks()
@@ -328,6 +372,30 @@ public class ResourceManagerModelTests
             }
 
             return leaks;
+        }
+
+        private static string RegionName(RegionKind kind) => kind switch
+        {
+            RegionKind.Video => "video",
+            RegionKind.Sound => "sound",
+            _ => "main",
+        };
+
+        private static int PoolCount(string placement) => Array.Find(Pools, p => p.Placement == placement).Count;
+
+        /// <summary>The pool a request is routed to: the smallest of its type that fits its size and alignment (16), only
+        /// for main memory.</summary>
+        private static string? PoolFor(ResourceType type, long size, int alignment)
+        {
+            foreach ((string placement, ResourceType poolType, int blockSize, _) in Pools)
+            {
+                if (poolType == type && size <= blockSize && alignment <= 16)
+                {
+                    return placement;
+                }
+            }
+
+            return null;
         }
 
         private static long Usable(PlatformProfile profile, RegionKind kind)
@@ -490,6 +558,7 @@ public class ResourceManagerModelTests
             // BudgetExceeded (emergencies use the reserve, then overrun); otherwise the budget admits it and only the
             // region (or the registry) may refuse.
             ResourceStatus[] allowed;
+            string? expectedPlacement = null;
             if (size > (emergency ? budget.MaxBytes : budget.OrdinaryLimit))
             {
                 allowed = [ResourceStatus.BudgetExceeded];
@@ -504,6 +573,18 @@ public class ResourceManagerModelTests
             else if (!emergency && current + size > budget.OrdinaryLimit)
             {
                 allowed = [ResourceStatus.BudgetExceeded];
+            }
+            else if (_hostMain && region == RegionKind.Main)
+            {
+                // The smallest pool that fits, while it has a free block (a full pool does not spill into a bigger one);
+                // else the host heap, while it has room.
+                expectedPlacement = PoolFor(type, size, alignment);
+                if (expectedPlacement == null || _poolUsed[expectedPlacement] == PoolCount(expectedPlacement))
+                {
+                    expectedPlacement = size <= _mainUsable - _hostUsed ? "main" : null;
+                }
+
+                allowed = expectedPlacement != null ? [ResourceStatus.Ok] : [ResourceStatus.RegionExhausted];
             }
             else
             {
@@ -539,7 +620,29 @@ public class ResourceManagerModelTests
             _trace.Equal(size, resolvedSize, "resolved size");
             int requiredAlignment = Math.Max(alignment, region == RegionKind.Video ? 32 : 16);   // the request's, or the region's own
             _trace.Equal(0L, (long)address % requiredAlignment, $"address aligned to {requiredAlignment}");
-            var memory = new Memory(_nextMemoryId++, type, size, address, region);
+            _trace.Equal(ResourceStatus.Ok, _manager.TryGetInfo(handle, out ResourceInfo info), "TryGetInfo of a new resource");
+            if (expectedPlacement != null)
+            {
+                _trace.Equal(expectedPlacement, info.Placement, "placement");
+            }
+
+            string? pool = PoolFor(type, size, alignment);
+            PoolFallbacks += pool != null && info.Placement == "main" ? 1 : 0;
+            _trace.True(
+                info.Placement == RegionName(region) || (pool != null && info.Placement == pool),
+                $"placement '{info.Placement}' for a {region} request (pool {pool ?? "none"})");
+
+            var memory = new Memory(_nextMemoryId++, type, size, address, region, info.Placement);
+            if (_poolUsed.TryGetValue(info.Placement, out int pooled))
+            {
+                _trace.True(pooled < PoolCount(info.Placement), $"{info.Placement} holds at most {PoolCount(info.Placement)} blocks");
+                _poolUsed[info.Placement] = pooled + 1;
+            }
+            else if (info.Placement == "main")
+            {
+                _hostUsed += size;
+            }
+
             Stamp(memory);
             var live = new Live(memory, name, owner, flags, md.Priority, md.AccessPattern);
             _live.Add(raw, live);
@@ -645,6 +748,14 @@ public class ResourceManagerModelTests
             {
                 _current[(int)memory.Type] -= memory.Size;
                 _releases[(int)memory.Type]++;
+                if (_poolUsed.TryGetValue(memory.Placement, out int pooled))
+                {
+                    _poolUsed[memory.Placement] = pooled - 1;
+                }
+                else if (memory.Placement == "main")
+                {
+                    _hostUsed -= memory.Size;
+                }
             }
             else
             {
@@ -750,15 +861,7 @@ public class ResourceManagerModelTests
             _trace.Equal(live.Owner, info.Owner.Id, "info Owner");
             _trace.Equal(_owners[live.Owner].Name, info.Owner.Name, "info Owner name");
             _trace.Equal(live.Memory.Handles, info.ShareCount, "info ShareCount");
-            string expectedPlacement = live.Memory.Region switch
-            {
-                RegionKind.Video => "video",
-                RegionKind.Sound => "sound",
-                _ => "main",
-            };
-            _trace.True(
-                info.Placement == expectedPlacement || (live.Memory.Region == RegionKind.Main && info.Placement.StartsWith($"pool {live.Memory.Type}/", StringComparison.Ordinal)),
-                $"info Placement '{info.Placement}' for a {live.Memory.Region} resource");
+            _trace.Equal(live.Memory.Placement, info.Placement, "info Placement (the same for every handle to the memory)");
         }
 
         private void Find(string name)
@@ -860,7 +963,7 @@ public class ResourceManagerModelTests
             for (int i = 0; i < _live.Count; i++)
             {
                 Memory memory = _live.ValueAt(i).Memory;
-                if (memory.Region == kind && seen.Add(memory.Id))
+                if (memory.Placement == RegionName(kind) && seen.Add(memory.Id))
                 {
                     used += ArenaConfig.RoundUp(memory.Size, 32);
                     count++;

@@ -57,16 +57,21 @@ public class ArenaModelTests
 
         var arena = new Arena(config, allocator);
         var run = new Run(arena, config, trace, random, foreign);
-
-        // Act and Assert: every step is checked as it runs.
-        for (int step = 0; step < Steps; step++)
+        try
         {
-            run.Step(step);
-        }
+            // Act and Assert: every step is checked as it runs.
+            for (int step = 0; step < Steps; step++)
+            {
+                run.Step(step);
+            }
 
-        trace.Begin(Steps, "final");
-        run.FullCheck();
-        arena.Dispose();
+            trace.Begin(Steps, "final");
+            run.FullCheck();
+        }
+        finally
+        {
+            arena.Dispose();
+        }
         Assert.Equal(0, allocator.LiveBytes);
         Assert.True(run.Allocations > Steps / 6, $"seed {seed}: only {run.Allocations} allocations");
         Assert.True(run.Fragmented > 20, $"seed {seed}: only {run.Fragmented} Fragmented results");

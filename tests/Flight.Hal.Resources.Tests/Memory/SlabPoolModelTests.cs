@@ -60,16 +60,21 @@ public class SlabPoolModelTests
 
         var pool = new SlabPool(config, allocator);
         var run = new Run(pool, config, allocator, trace, random, foreign);
-
-        // Act and Assert: every step is checked as it runs.
-        for (int step = 0; step < Steps; step++)
+        try
         {
-            run.Step(step);
-        }
+            // Act and Assert: every step is checked as it runs.
+            for (int step = 0; step < Steps; step++)
+            {
+                run.Step(step);
+            }
 
-        trace.Begin(Steps, "final");
-        run.FullCheck();
-        pool.Dispose();
+            trace.Begin(Steps, "final");
+            run.FullCheck();
+        }
+        finally
+        {
+            pool.Dispose();
+        }
         Assert.Equal(0, allocator.LiveBytes);
         Assert.True(run.Rents > Steps / 5, $"seed {seed}: only {run.Rents} rents");
         Assert.True(run.Exhausted > 50, $"seed {seed}: the pool ran out only {run.Exhausted} times");
