@@ -34,12 +34,15 @@ public class ResourceManagerModelTests
     /// exactly — pool while the right pool has a free block, else the heap while it has room, else RegionExhausted — and
     /// the placement too. With main memory as an arena, whose bytes the pools' slabs share, a main-memory request the
     /// budget admits may succeed or fail on the region.</summary>
+    /// <remarks>A small registry (<paramref name="maxRegistered"/>) makes named, owned, shareable and region-placed
+    /// requests, and shares, run into <see cref="ResourceStatus.CapacityExceeded"/>; the model predicts it.</remarks>
     [Theory]
-    [InlineData(31, false)]
-    [InlineData(4_096, false)]
-    [InlineData(77_777, false)]
-    [InlineData(505, true)]
-    public void RandomOperations_CheckedAgainstModel_MatchAtEveryStep(int seed, bool hostMain)
+    [InlineData(31, false, 0)]
+    [InlineData(4_096, false, 0)]
+    [InlineData(77_777, false, 0)]
+    [InlineData(505, true, 0)]
+    [InlineData(606, true, 20)]
+    public void RandomOperations_CheckedAgainstModel_MatchAtEveryStep(int seed, bool hostMain, int maxRegistered)
     {
         // Arrange
         var trace = new ModelTrace(nameof(ResourceManagerModelTests), seed);
@@ -48,7 +51,12 @@ public class ResourceManagerModelTests
         var reports = new List<LeakReport>();
         var manager = new ResourceManager(
             TestProfiles.Small(mainBacking: hostMain ? RegionBacking.HostHeap : RegionBacking.Arena),
-            new ResourceManagerOptions { Allocator = allocator, LeakReported = reports.Add });
+            new ResourceManagerOptions
+            {
+                Allocator = allocator,
+                LeakReported = reports.Add,
+                MaxRegisteredResources = maxRegistered > 0 ? maxRegistered : ResourceManagerOptions.DefaultMaxRegisteredResources,
+            });
         using var other = new ResourceManager(TestProfiles.Small());
         var foreign = new List<ulong>
         {
@@ -59,6 +67,7 @@ public class ResourceManagerModelTests
         };
 
         var run = new Run(manager, hostMain, other.GetOwner("B"), trace, random, foreign);
+        Assert.Equal(manager.Options.MaxRegisteredResources, run.RegistryCapacity);
         List<LeakedResource> expected;
         try
         {
@@ -101,7 +110,8 @@ public class ResourceManagerModelTests
         Assert.True(run.BudgetRefusals > 200, $"seed {seed}: only {run.BudgetRefusals} budget refusals");
         Assert.True(run.Shares > 200, $"seed {seed}: only {run.Shares} shares");
         Assert.True(run.Emergencies > 200, $"seed {seed}: only {run.Emergencies} emergency acquisitions");
-        Assert.True(run.PoolFallbacks > 20, $"seed {seed}: a full pool sent only {run.PoolFallbacks} requests to main memory");
+        Assert.True(maxRegistered == 0 || run.RegistryFull > 50, $"seed {seed}: the registry was full only {run.RegistryFull} times");
+        Assert.True(maxRegistered > 0 || run.PoolFallbacks > 20, $"seed {seed}: a full pool sent only {run.PoolFallbacks} requests to main memory");
         Assert.True(run.StaleProbes > Steps / 20, $"seed {seed}: only {run.StaleProbes} stale probes");
     }
 
@@ -140,6 +150,7 @@ public class ResourceManagerModelTests
         private readonly bool _hostMain;
         private readonly Dictionary<string, int> _poolUsed = new();
         private long _hostUsed;
+        private int _registered;   // Live registry handles: every handle but an anonymous pooled one.
         private readonly ResourceOwner _otherOwner;
         private readonly ModelTrace _trace;
         private readonly Random _random;
@@ -211,6 +222,10 @@ public class ResourceManagerModelTests
         public int Acquired { get; private set; }
 
         public int PoolFallbacks { get; private set; }
+
+        public int RegistryCapacity => _manager.Options.MaxRegisteredResources;
+
+        public int RegistryFull { get; private set; }
 
         public int BudgetRefusals { get; private set; }
 
@@ -578,13 +593,18 @@ public class ResourceManagerModelTests
             {
                 // The smallest pool that fits, while it has a free block (a full pool does not spill into a bigger one);
                 // else the host heap, while it has room.
+                // A pooled block is the handle only for an anonymous request; every other resource needs a registry entry.
+                bool anonymous = name == null && owner == 0 && (flags & ResourceFlags.Shareable) == 0;
                 expectedPlacement = PoolFor(type, size, alignment);
                 if (expectedPlacement == null || _poolUsed[expectedPlacement] == PoolCount(expectedPlacement))
                 {
                     expectedPlacement = size <= _mainUsable - _hostUsed ? "main" : null;
+                    anonymous = false;
                 }
 
-                allowed = expectedPlacement != null ? [ResourceStatus.Ok] : [ResourceStatus.RegionExhausted];
+                allowed = expectedPlacement == null ? [ResourceStatus.RegionExhausted]
+                    : !anonymous && _registered == RegistryCapacity ? [ResourceStatus.CapacityExceeded]
+                    : [ResourceStatus.Ok];
             }
             else
             {
@@ -599,6 +619,7 @@ public class ResourceManagerModelTests
                 _trace.Equal(default, handle, "handle after a refusal");
                 _failures[(int)type]++;
                 BudgetRefusals += status == ResourceStatus.BudgetExceeded ? 1 : 0;
+                RegistryFull += status == ResourceStatus.CapacityExceeded ? 1 : 0;
                 if (region != RegionKind.Main)
                 {
                     CheckRegion(region);   // nothing stays allocated by a refused request
@@ -614,6 +635,8 @@ public class ResourceManagerModelTests
             {
                 _trace.True(_registryTag == 0 || _registryTag == handle.Tag, "every non-pool handle carries the registry's tag");
                 _registryTag = handle.Tag;
+                _registered++;
+                _trace.True(_registered <= RegistryCapacity, $"{_registered} registry handles, capacity {RegistryCapacity}");
             }
 
             _trace.Equal(ResourceStatus.Ok, _manager.TryResolve(handle, out nint address, out long resolvedSize), "TryResolve of a new resource");
@@ -733,6 +756,7 @@ public class ResourceManagerModelTests
         private void Released(ulong raw, Live live)
         {
             _live.Remove(raw);
+            _registered -= ResourceHandle.FromRawValue(raw).Tag == _registryTag ? 1 : 0;
             if (live.Name != null)
             {
                 NameModel name = _names[live.Name];
@@ -793,7 +817,16 @@ public class ResourceManagerModelTests
                 return;
             }
 
+            if (_registered == RegistryCapacity)
+            {
+                RegistryFull++;
+                _trace.Equal(ResourceStatus.CapacityExceeded, status, "TryShare with the registry full");
+                _trace.Equal(default, shared, "no handle from a failed share");
+                return;
+            }
+
             _trace.Equal(ResourceStatus.Ok, status, "TryShare(shareable)");
+            _registered++;
             ulong added = shared.RawValue;
             _trace.True(!shared.IsNull && _everIssued.Add(added), "a shared handle is new");
             _trace.Equal(_registryTag, shared.Tag, "a shared handle is the registry's");
