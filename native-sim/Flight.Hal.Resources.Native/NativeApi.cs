@@ -209,7 +209,15 @@ internal static unsafe class NativeApi
                 return (int)ResourceStatus.InvalidArgument;
             }
 
-            return (int)m.Manager.Release(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(ownerName));
+            var resource = ResourceHandle.FromRawValue(handle);
+            if (m.Manager.TryFindOwner(ownerName, out ResourceOwner named) != ResourceStatus.Ok)
+            {
+                // No owner has that name, so no handle is its: a live handle is someone else's (nothing is created).
+                ResourceStatus live = m.Manager.TryResolve(resource, out _, out _);
+                return (int)(live == ResourceStatus.Ok ? ResourceStatus.SharingFailure : live);
+            }
+
+            return (int)m.Manager.Release(resource, named);
         }
         catch (Exception exception)
         {
@@ -243,8 +251,26 @@ internal static unsafe class NativeApi
                 return (int)ResourceStatus.InvalidArgument;
             }
 
-            ResourceStatus result = m.Manager.TryShare(ResourceHandle.FromRawValue(handle), m.Manager.GetOwner(ownerName), out ResourceHandle copy);
-            *shared = copy.RawValue;
+            // The new owner is created only for a handle that can be shared.
+            var source = ResourceHandle.FromRawValue(handle);
+            ResourceStatus result = m.Manager.TryGetInfo(source, out ResourceInfo info);
+            if (result != ResourceStatus.Ok)
+            {
+                return (int)result;
+            }
+
+            if ((info.Flags & ResourceFlags.Shareable) == 0)
+            {
+                return (int)ResourceStatus.SharingFailure;
+            }
+
+            result = m.Manager.TryGetOwner(ownerName, null, out ResourceOwner named);
+            if (result == ResourceStatus.Ok)
+            {
+                result = m.Manager.TryShare(source, named, out ResourceHandle copy);
+                *shared = copy.RawValue;
+            }
+
             return (int)result;
         }
         catch (Exception exception)
@@ -565,6 +591,7 @@ internal static unsafe class NativeApi
                 return (int)ResourceStatus.InvalidArgument; // "" is not a name: pass NULL for none
             }
 
+            var metadata = new ResourceMetadata((ResourceType)type, size, alignment, (ResourceFlags)flags); // throws on bad alignment/flags
             ResourceOwner named = ResourceOwner.None;
             if (owner != null)
             {
@@ -573,10 +600,13 @@ internal static unsafe class NativeApi
                     return (int)ResourceStatus.InvalidArgument;
                 }
 
-                named = m.Manager.GetOwner(ownerText);
+                ResourceStatus ownerStatus = m.Manager.TryGetOwner(ownerText, null, out named);
+                if (ownerStatus != ResourceStatus.Ok)
+                {
+                    return (int)ownerStatus; // CapacityExceeded: the manager has MaxOwners owners
+                }
             }
 
-            var metadata = new ResourceMetadata((ResourceType)type, size, alignment, (ResourceFlags)flags); // throws on bad alignment/flags
             TimeSpan timeout = timeoutMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(timeoutMs);
             ResourceStatus result = m.Manager.TryAcquire(in metadata, out ResourceHandle acquired, nameText, (AcquisitionMode)mode, timeout, named);
             *handle = acquired.RawValue;

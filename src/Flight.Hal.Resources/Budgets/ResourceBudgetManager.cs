@@ -35,7 +35,11 @@ public sealed class ResourceBudgetManager
     private long _callbackFaults;
     private ThreadCounters?[] _counters = [];                    // Indexed by ThreadIndex.Current; grown copy-on-write.
     private int _delivering;                                     // 1 while a thread delivers pressure changes.
-    private int _deliveryPending;                                // 1 when a published level may not have been delivered.
+    private readonly object _queueLock = new();                  // Guards the delivery queue below.
+    private readonly int[] _queue = new int[ResourceTypes.Count]; // Types whose level changed, in publication order (a ring).
+    private readonly bool[] _queued = new bool[ResourceTypes.Count]; // Whether a type is in the queue (each type once).
+    private int _queueHead;
+    private int _queueCount;
 
     /// <summary>Creates a manager; types not in <paramref name="budgets"/> get <see cref="ResourceBudget.Unlimited"/>.</summary>
     /// <param name="budgets">Budgets per type, or null.</param>
@@ -45,7 +49,7 @@ public sealed class ResourceBudgetManager
         {
             ResourceBudget? budget = null;
             budgets?.TryGetValue((ResourceType)i, out budget);
-            _accounts[i] = new Account(budget ?? ResourceBudget.Unlimited);
+            _accounts[i] = new Account((ResourceType)i, budget ?? ResourceBudget.Unlimited);
             _reclaimers[i] = [];
         }
     }
@@ -87,10 +91,10 @@ public sealed class ResourceBudgetManager
     /// <remarks>No lock and no allocation unless a callback runs. A refusal changes nothing but the failure count.</remarks>
     public ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary)
     {
-        ResourceStatus status = TryHold(type, bytes, mode, countFailure: true, out long next);
+        ResourceStatus status = TryHold(type, bytes, mode, countFailure: true, keepRefusal: false, out long next);
         if (status == ResourceStatus.Ok)
         {
-            Commit(type, next);
+            Commit(type, bytes, next);
         }
 
         return status;
@@ -140,7 +144,7 @@ public sealed class ResourceBudgetManager
         }
 
         LocalCounters()[ReleasesIndex(type)]++;
-        if ((int)account.Budget.PressureAt(current - bytes) != Volatile.Read(ref account.Level))
+        if ((int)account.Budget.PressureAt(current - bytes - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
         {
             PublishPressure(account);
         }
@@ -162,7 +166,7 @@ public sealed class ResourceBudgetManager
         return new ResourceStats(
             type,
             a.Budget,
-            Volatile.Read(ref a.Current),
+            Volatile.Read(ref a.Current) - Volatile.Read(ref a.Held), // holds of requests still in flight are not usage yet
             Volatile.Read(ref a.Peak),
             SumCounters(AcquisitionsIndex(type)),
             SumCounters(ReleasesIndex(type)),
@@ -219,29 +223,40 @@ public sealed class ResourceBudgetManager
         });
     }
 
-    /// <summary>Bytes of <paramref name="type"/> reserved or held now.</summary>
+    /// <summary>Bytes of <paramref name="type"/> reserved or held now (holds in flight included).</summary>
     internal long CurrentBytes(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Current);
 
-    /// <summary>How many holds of <paramref name="type"/> have been refused on budget so far. A holder that gives its
-    /// hold back (<see cref="Cancel"/>) compares this with the figure it read before taking the hold: if it moved, a
-    /// request may have been refused because of the hold, and waiters must be woken.</summary>
-    /// <remarks>Incremented before the refused request's last retry, so either the canceller sees the increment or the
-    /// refused request's retry sees the bytes given back.</remarks>
-    internal long RefusalsOf(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Refusals);
+    /// <summary>Whether some request refused on <paramref name="type"/>'s budget is waiting for room (see
+    /// <see cref="TryHold"/>'s <c>keepRefusal</c>). A holder that gives its hold back (<see cref="Cancel"/>) then wakes
+    /// the waiters: the hold may be what refused them. Otherwise it need not, and two waiters retrying on a full region
+    /// do not wake each other in a loop.</summary>
+    /// <remarks>A refused request registers before its last recheck, and a canceller reads this after giving its bytes
+    /// back: either the canceller sees the registration, or the recheck sees the bytes.</remarks>
+    internal bool HasRefusedWaiters(ResourceType type) => Volatile.Read(ref _accounts[(int)type].RefusedWaiters) != 0;
+
+    /// <summary>Ends a refusal registered by <see cref="TryHold"/> with <c>keepRefusal</c>: the request no longer waits.</summary>
+    internal void EndRefusal(ResourceType type)
+    {
+        int left = Interlocked.Decrement(ref _accounts[(int)type].RefusedWaiters);
+        Debug.Assert(left >= 0, "A refusal is ended once.");
+    }
 
     /// <summary>Counts a refused request (one per refused acquisition, decided by the caller).</summary>
     internal void CountFailure(ResourceType type) => Interlocked.Increment(ref _accounts[(int)type].Failures);
 
     /// <summary>Takes <paramref name="bytes"/> of the budget without counting or publishing anything yet: the first half
     /// of a reservation whose request may still fail elsewhere. Follow it with <see cref="Commit"/> or
-    /// <see cref="Cancel"/>. Runs the reclamation callbacks before refusing.</summary>
+    /// <see cref="Cancel"/> (<c>held: true</c>). Runs the reclamation callbacks before refusing. Held bytes count
+    /// against the limit at once, but not in the published peak and pressure until committed.</summary>
     /// <param name="type">The resource type.</param>
     /// <param name="bytes">At least 1.</param>
     /// <param name="mode">How far the hold may go.</param>
     /// <param name="countFailure">Whether a refusal counts as a failure (false when the caller counts its own).</param>
-    /// <param name="next">On <see cref="ResourceStatus.Ok"/>, the usage just after the hold (for <see cref="Commit"/>).</param>
+    /// <param name="keepRefusal">Whether a refusal stays registered (<see cref="HasRefusedWaiters"/>) until the caller,
+    /// which is about to wait for room, calls <see cref="EndRefusal"/>.</param>
+    /// <param name="next">On <see cref="ResourceStatus.Ok"/>, the usage just after the hold.</param>
     /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.BudgetExceeded"/>.</returns>
-    internal ResourceStatus TryHold(ResourceType type, long bytes, BudgetMode mode, bool countFailure, out long next)
+    internal ResourceStatus TryHold(ResourceType type, long bytes, BudgetMode mode, bool countFailure, bool keepRefusal, out long next)
     {
         Account account = AccountOf(type);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
@@ -250,7 +265,7 @@ public sealed class ResourceBudgetManager
             ThrowHelper.ThrowArgumentOutOfRange(nameof(mode), mode, "Unknown budget mode.");
         }
 
-        if (TryAdd(account, bytes, mode, out next))
+        if (TryAddHeld(account, bytes, mode, out next))
         {
             return ResourceStatus.Ok;
         }
@@ -259,7 +274,7 @@ public sealed class ResourceBudgetManager
         foreach (ReclamationCallback reclaimer in reclaimers)
         {
             long missing = Volatile.Read(ref account.Current) + bytes - Limit(account.Budget, mode);
-            if (missing <= 0 && TryAdd(account, bytes, mode, out next))
+            if (missing <= 0 && TryAddHeld(account, bytes, mode, out next))
             {
                 return ResourceStatus.Ok;
             }
@@ -277,18 +292,24 @@ public sealed class ResourceBudgetManager
 
             Interlocked.Increment(ref account.Reclamations);
             Interlocked.Add(ref account.ReclaimedBytes, freed);
-            if (TryAdd(account, bytes, mode, out next))
+            if (TryAddHeld(account, bytes, mode, out next))
             {
                 return ResourceStatus.Ok;
             }
         }
 
-        // Announce the refusal, then look once more (see RefusalsOf): a hold given back meanwhile is either seen here or
-        // sees the announcement and wakes the waiters.
-        Interlocked.Increment(ref account.Refusals);
-        if (TryAdd(account, bytes, mode, out next))
+        // Register the refusal, then look once more (see HasRefusedWaiters): a hold given back meanwhile is either seen
+        // here or sees the registration and wakes the waiters.
+        Interlocked.Increment(ref account.RefusedWaiters);
+        if (TryAddHeld(account, bytes, mode, out next))
         {
+            Interlocked.Decrement(ref account.RefusedWaiters);
             return ResourceStatus.Ok;
+        }
+
+        if (!keepRefusal)
+        {
+            Interlocked.Decrement(ref account.RefusedWaiters);
         }
 
         if (countFailure)
@@ -299,8 +320,23 @@ public sealed class ResourceBudgetManager
         return ResourceStatus.BudgetExceeded;
     }
 
+    /// <summary><see cref="TryAdd"/>, then counts the bytes as held (not committed): a concurrent publication in between
+    /// may see them as usage for a moment, never the other way round.</summary>
+    private static bool TryAddHeld(Account account, long bytes, BudgetMode mode, out long next)
+    {
+        if (!TryAdd(account, bytes, mode, out next))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref account.Held, bytes);
+        return true;
+    }
+
     /// <summary>The manager's hot path: an ordinary hold for a validated type and a positive size, without the
-    /// reclamation callbacks. One compare-and-swap; nothing counted or published until <see cref="CommitOrdinary"/>.</summary>
+    /// reclamation callbacks, that the caller commits with <see cref="CommitOrdinary"/> a few instructions later and never
+    /// cancels (it takes the hold only once its memory is certain). One compare-and-swap; not counted as held, so a
+    /// concurrent publication in those few instructions may see these bytes.</summary>
     /// <returns><see langword="false"/> when the bytes do not fit now (or the word was contended): the caller then takes
     /// <see cref="TryHold"/>, which retries and asks reclamation.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -314,11 +350,12 @@ public sealed class ResourceBudgetManager
             && Interlocked.CompareExchange(ref account.Current, next, current) == current;
     }
 
-    /// <summary>Completes a hold: counts the acquisition (and any use of the reserve or overrun), raises the peak and
-    /// publishes the level.</summary>
+    /// <summary>Completes a hold from <see cref="TryHold"/>: counts the acquisition (and any use of the reserve or
+    /// overrun), raises the peak and publishes the level.</summary>
     /// <param name="type">The resource type.</param>
+    /// <param name="bytes">The bytes held.</param>
     /// <param name="next">The usage <see cref="TryHold"/> reported.</param>
-    internal void Commit(ResourceType type, long next)
+    internal void Commit(ResourceType type, long bytes, long next)
     {
         Account account = _accounts[(int)type];
         ResourceBudget budget = account.Budget;
@@ -331,7 +368,9 @@ public sealed class ResourceBudgetManager
             }
         }
 
-        CommitOrdinary(type, next);
+        long held = Interlocked.Add(ref account.Held, -bytes);
+        LocalCounters()[AcquisitionsIndex(type)]++;
+        PublishPeakAndPressure(account, Volatile.Read(ref account.Current) - held);
     }
 
     /// <summary><see cref="Commit"/> for a hold within the ordinary limit (from <see cref="TryHoldFast"/>): one counter
@@ -341,20 +380,24 @@ public sealed class ResourceBudgetManager
     {
         Account account = _accounts[(int)type];
         LocalCounters()[AcquisitionsIndex(type)]++;
-        if (next > Volatile.Read(ref account.Peak) || (int)account.Budget.PressureAt(next) != Volatile.Read(ref account.Level))
+        long committed = next - Volatile.Read(ref account.Held); // other requests' holds are not usage yet
+        if (committed > Volatile.Read(ref account.Peak) || (int)account.Budget.PressureAt(committed) != Volatile.Read(ref account.Level))
         {
-            PublishPeakAndPressure(account, next);
+            PublishPeakAndPressure(account, committed);
         }
     }
 
-    /// <summary>Gives a hold back without counting it: the request failed elsewhere. The level is re-checked (a concurrent
-    /// publication may have seen the held bytes) but normally does not move.</summary>
+    /// <summary>Gives a hold from <see cref="TryHold"/> back without counting it: the request failed elsewhere. The level
+    /// is re-checked (a concurrent publication may have seen the bytes for a moment) but normally does not move.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="bytes">The bytes held.</param>
     internal void Cancel(ResourceType type, long bytes)
     {
         Account account = _accounts[(int)type];
         long after = Interlocked.Add(ref account.Current, -bytes);
         Debug.Assert(after >= 0, "A hold is cancelled once.");
-        if ((int)account.Budget.PressureAt(after) != Volatile.Read(ref account.Level))
+        long stillHeld = Interlocked.Add(ref account.Held, -bytes);
+        if ((int)account.Budget.PressureAt(after - stillHeld) != Volatile.Read(ref account.Level))
         {
             PublishPressure(account);
         }
@@ -374,7 +417,7 @@ public sealed class ResourceBudgetManager
         }
 
         LocalCounters()[ReleasesIndex(type)]++;
-        if ((int)account.Budget.PressureAt(current - bytes) != Volatile.Read(ref account.Level))
+        if ((int)account.Budget.PressureAt(current - bytes - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
         {
             PublishPressure(account);
         }
@@ -384,7 +427,7 @@ public sealed class ResourceBudgetManager
 
     private static int ReleasesIndex(ResourceType type) => ((int)type * 2) + 1;
 
-    /// <summary>After usage rose to <paramref name="next"/>: raises the peak and re-evaluates the pressure level.</summary>
+    /// <summary>After committed usage rose to <paramref name="next"/>: raises the peak and re-evaluates the pressure level.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void PublishPeakAndPressure(Account account, long next)
     {
@@ -403,15 +446,16 @@ public sealed class ResourceBudgetManager
         PublishPressure(account);
     }
 
-    /// <summary>Publishes the level of the usage as it is now, and keeps doing so until the published level matches a
-    /// fresh read of usage: a thread whose publication raced with another's re-reads and corrects it. Then delivers.</summary>
+    /// <summary>Publishes the level of the committed usage as it is now (holds not yet committed excluded), and keeps
+    /// doing so until the published level matches a fresh read of usage: a thread whose publication raced with another's
+    /// re-reads and corrects it. Then delivers.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void PublishPressure(Account account)
     {
         bool changed = false;
         while (true)
         {
-            int level = (int)account.Budget.PressureAt(Volatile.Read(ref account.Current));
+            int level = (int)account.Budget.PressureAt(Volatile.Read(ref account.Current) - Volatile.Read(ref account.Held));
             int previous = Volatile.Read(ref account.Level);
             if (level == previous)
             {
@@ -426,31 +470,29 @@ public sealed class ResourceBudgetManager
 
         if (changed)
         {
+            Enqueue(account.Type);
             DeliverPressureChanges();
         }
     }
 
-    /// <summary>Delivers every published level not yet delivered, one thread at a time (see the class remarks). A thread
-    /// that finds another delivering leaves its change to it; the deliverer looks again before it stops.</summary>
+    /// <summary>Delivers every published level not yet delivered, one thread at a time, types in the order their levels
+    /// were published (see the class remarks). A thread that finds another delivering leaves its change to it; the
+    /// deliverer looks again before it stops.</summary>
     private void DeliverPressureChanges()
     {
-        Interlocked.Exchange(ref _deliveryPending, 1);
         while (Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
         {
             try
             {
-                while (Interlocked.Exchange(ref _deliveryPending, 0) == 1)
+                while (TryDequeue(out int t))
                 {
-                    for (int t = 0; t < _accounts.Length; t++)
+                    Account account = _accounts[t];
+                    int level = Volatile.Read(ref account.Level);
+                    int delivered = account.Delivered;
+                    if (level != delivered)
                     {
-                        Account account = _accounts[t];
-                        int level = Volatile.Read(ref account.Level);
-                        int delivered = account.Delivered;
-                        if (level != delivered)
-                        {
-                            account.Delivered = level; // only the delivering thread touches Delivered
-                            Notify((ResourceType)t, (ResourcePressure)delivered, (ResourcePressure)level);
-                        }
+                        account.Delivered = level; // only the delivering thread touches Delivered
+                        Notify((ResourceType)t, (ResourcePressure)delivered, (ResourcePressure)level);
                     }
                 }
             }
@@ -459,10 +501,45 @@ public sealed class ResourceBudgetManager
                 Interlocked.Exchange(ref _delivering, 0);
             }
 
-            if (Volatile.Read(ref _deliveryPending) == 0)
+            lock (_queueLock)
             {
-                return; // nothing was published after the last pass; else take the delivery again
+                if (_queueCount == 0)
+                {
+                    return; // nothing was published after the last pass; else take the delivery again
+                }
             }
+        }
+    }
+
+    /// <summary>Queues <paramref name="type"/> for delivery unless it is queued already (a later change of the same type
+    /// is delivered with it, coalesced).</summary>
+    private void Enqueue(ResourceType type)
+    {
+        lock (_queueLock)
+        {
+            if (!_queued[(int)type])
+            {
+                _queued[(int)type] = true;
+                _queue[(_queueHead + _queueCount++) % _queue.Length] = (int)type;
+            }
+        }
+    }
+
+    private bool TryDequeue(out int type)
+    {
+        lock (_queueLock)
+        {
+            if (_queueCount == 0)
+            {
+                type = -1;
+                return false;
+            }
+
+            type = _queue[_queueHead];
+            _queueHead = (_queueHead + 1) % _queue.Length;
+            _queueCount--;
+            _queued[type] = false; // a change published from now on queues it again
+            return true;
         }
     }
 
@@ -614,17 +691,19 @@ public sealed class ResourceBudgetManager
     }
 
     /// <summary>One type's accounting. Fields other than <see cref="Delivered"/> change only by Interlocked operations.</summary>
-    private sealed class Account(ResourceBudget budget)
+    private sealed class Account(ResourceType type, ResourceBudget budget)
     {
+        public readonly ResourceType Type = type;
         public volatile ResourceBudget Budget = budget;
-        public long Current;
+        public long Current;   // Committed bytes plus holds not yet committed: what admission compares with the limit.
+        public long Held;      // Of Current, bytes held by TryHold and not yet committed or cancelled.
         public long Peak;
         public long Failures;
         public long ReserveAcquisitions;
         public long Overruns;
         public long Reclamations;
         public long ReclaimedBytes;
-        public long Refusals;  // Holds refused on budget (see RefusalsOf).
+        public int RefusedWaiters; // Refused requests registered as waiting for room (see HasRefusedWaiters).
         public int Level;      // (int)ResourcePressure last published.
         public int Delivered;  // (int)ResourcePressure last delivered to callbacks; only the delivering thread writes it.
     }

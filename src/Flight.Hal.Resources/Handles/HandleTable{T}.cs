@@ -346,19 +346,31 @@ public sealed unsafe class HandleTable<T> : IDisposable
     /// or below it comes from a disposed table that had the same tag.</summary>
     internal uint BaseGeneration => _baseGeneration;
 
-    /// <summary>Why <paramref name="handle"/> does or does not name a live entry, without throwing: <see cref="ResourceStatus.Ok"/>,
-    /// <see cref="ResourceStatus.StaleHandle"/> (issued here and freed since), or <see cref="ResourceStatus.InvalidHandle"/>
-    /// (null, another table's, or a disposed table's). For callers that report rather than throw, such as the manager.</summary>
+    /// <summary>Why <paramref name="handle"/> does or does not name a live entry, without throwing: <see cref="ResourceStatus.Ok"/>;
+    /// <see cref="ResourceStatus.StaleHandle"/> (this table issued exactly this handle once, and it was freed since); or
+    /// <see cref="ResourceStatus.InvalidHandle"/> (never issued here: null, forged — a slot never used, an even generation, a
+    /// generation the slot has not reached — another table's, or a disposed table's). For callers that report rather than
+    /// throw, such as the manager.</summary>
     internal ResourceStatus Check(Handle<T> handle)
     {
         ulong raw = handle.RawValue;
-        if (_slots == null || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
+        uint generation = HandleLayout.Generation(raw);
+        int index = HandleLayout.Index(raw);
+        if (_slots == null || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration) || (generation & 1) == 0 || (uint)index >= (uint)_highWater)
         {
             return ResourceStatus.InvalidHandle;
         }
 
-        int index = HandleLayout.Index(raw);
-        return (uint)index < (uint)_highWater && _slots[index].Key == raw ? ResourceStatus.Ok : ResourceStatus.StaleHandle;
+        ulong key = _slots[index].Key;
+        if (key == raw)
+        {
+            return ResourceStatus.Ok;
+        }
+
+        // Every odd generation from the base up to the slot's last issued one was issued once; a retired slot (key 0) was
+        // issued every generation up to the wrap. A free key holds the next, even generation.
+        uint lastIssued = key == 0 ? uint.MaxValue : IsLive(key) ? HandleLayout.Generation(key) : HandleLayout.Generation(key) - 1;
+        return generation <= lastIssued ? ResourceStatus.StaleHandle : ResourceStatus.InvalidHandle;
     }
 
     /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be

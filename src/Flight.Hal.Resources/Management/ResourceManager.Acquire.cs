@@ -114,8 +114,7 @@ public sealed partial class ResourceManager
         }
 
         var request = new Request(in metadata, name, nameText, owner.Id, mode == AcquisitionMode.Emergency);
-        long epoch = -1; // not a waiter yet: no wait baseline
-        ResourceStatus status = TryAcquireOnce(ref request, ref epoch, out handle, out int waitKey);
+        ResourceStatus status = TryAcquireOnce(ref request, default, keepRefusal: false, out handle, out int waitKey, out _);
         if (status != ResourceStatus.Ok && waitKey != NoWait && mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout)
         {
             status = WaitAndRetry(ref request, mode, timeout, out handle);
@@ -153,13 +152,19 @@ public sealed partial class ResourceManager
     /// entry, then the budget hold is committed. On failure nothing is held or counted; <paramref name="waitKey"/> says
     /// what a wait would be for, or <see cref="NoWait"/> when waiting cannot help.</summary>
     /// <param name="r">The request.</param>
-    /// <param name="epoch">The caller's wait baseline (see <see cref="WakeWaiters(ref long)"/>), or -1.</param>
+    /// <param name="epochs">The caller's snapshot of the keys' wake epochs when it is a waiter (see
+    /// <see cref="WakeWaiters(int, int, Span{long})"/>), else empty.</param>
+    /// <param name="keepRefusal">Whether a budget refusal stays registered for the caller, which is about to wait, to
+    /// end with <see cref="ResourceBudgetManager.EndRefusal"/> (see <see cref="GiveBackHold"/>).</param>
     /// <param name="handle">The handle on success.</param>
     /// <param name="waitKey">What to wait for on failure.</param>
-    private ResourceStatus TryAcquireOnce(ref Request r, ref long epoch, out ResourceHandle handle, out int waitKey)
+    /// <param name="refusalKept">Whether a budget refusal was registered and kept.</param>
+    private ResourceStatus TryAcquireOnce(
+        ref Request r, scoped Span<long> epochs, bool keepRefusal, out ResourceHandle handle, out int waitKey, out bool refusalKept)
     {
         handle = default;
         waitKey = NoWait;
+        refusalKept = false;
         ResourceType type = r.Metadata.Type;
         long size = r.Metadata.Size;
 
@@ -177,13 +182,13 @@ public sealed partial class ResourceManager
             return ResourceStatus.RegionExhausted; // larger than the region: no release can make room
         }
 
-        long refusals = _budgets.RefusalsOf(type); // before the hold: see GiveBackHold
         ResourceStatus status = r.Emergency
             ? HoldEmergency(type, size, out long next)
-            : _budgets.TryHold(type, size, BudgetMode.Ordinary, countFailure: false, out next);
+            : _budgets.TryHold(type, size, BudgetMode.Ordinary, countFailure: false, keepRefusal, out next);
         if (status != ResourceStatus.Ok)
         {
             waitKey = (int)type;
+            refusalKept = keepRefusal;
             return status;
         }
 
@@ -201,7 +206,7 @@ public sealed partial class ResourceManager
                     CaptureStack(handle);
                 }
 
-                _budgets.Commit(type, next);
+                _budgets.Commit(type, size, next);
                 return ResourceStatus.Ok;
             }
 
@@ -215,7 +220,7 @@ public sealed partial class ResourceManager
             status = region.TryAllocate(size, r.Metadata.Alignment, out memory);
             if (status != ResourceStatus.Ok)
             {
-                GiveBackHold(type, size, refusals, ref epoch);
+                GiveBackHold(type, size, epochs);
                 waitKey = region.Key;
                 return status;
             }
@@ -229,7 +234,7 @@ public sealed partial class ResourceManager
         {
             FreeMemory(placement, memory, size);
             _budgets.Cancel(type, size);
-            WakeWaiters(ref epoch); // the memory went back too: a request refused on it meanwhile may now fit
+            WakeWaiters((int)type, RegionKeyOf(placement), epochs); // the memory went back too: a refused request may now fit
             return status;
         }
 
@@ -238,12 +243,14 @@ public sealed partial class ResourceManager
             CaptureStack(handle);
         }
 
-        _budgets.Commit(type, next);
+        _budgets.Commit(type, size, next);
         return ResourceStatus.Ok;
     }
 
-    /// <summary>The hot path: an anonymous, non-shareable, main-memory request a pool serves, with room in the budget.
-    /// Lock-free; on <see langword="false"/> nothing is held or counted and the general path decides.</summary>
+    /// <summary>The hot path: an anonymous, non-shareable, main-memory request a pool serves from this thread's cache,
+    /// with room in the budget. Lock-free, and its budget hold lasts only the few instructions of a cache pop (longer
+    /// work — a shared-list refill, a slab to grow — goes to the general path, whose holds are accounted as held and so
+    /// never seen by other threads' peak or pressure). On <see langword="false"/> nothing was held or counted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryAcquirePooled(in ResourceMetadata md, out ResourceHandle handle)
     {
@@ -255,24 +262,12 @@ public sealed partial class ResourceManager
         }
 
         PoolBinding? binding = FindBinding(md.Type, (int)size, md.Alignment);
-        if (binding == null)
+        if (binding == null || !binding.Pool.HasCachedBlock() || !_budgets.TryHoldFast(md.Type, size, out long next))
         {
             return false;
         }
 
-        long refusals = _budgets.RefusalsOf(md.Type);
-        if (!_budgets.TryHoldFast(md.Type, size, out long next))
-        {
-            return false;
-        }
-
-        if (binding.Pool.TryRent(out ResourceHandle block) != ResourceStatus.Ok)
-        {
-            long unused = -1;
-            GiveBackHold(md.Type, size, refusals, ref unused);
-            return false;
-        }
-
+        ResourceHandle block = binding.Pool.RentCachedUnchecked(); // cannot fail: only this thread takes from its cache
         WriteRecord(binding, block, in md, PooledRecord.Anonymous);
         handle = block;
         if (_stacks != null)
@@ -284,15 +279,15 @@ public sealed partial class ResourceManager
         return true;
     }
 
-    /// <summary>Gives back a budget hold whose request failed on its memory. Waiters are woken only if a request was
-    /// refused on this budget while the hold stood (<paramref name="refusalsBefore"/> moved): otherwise nobody can have
-    /// been kept out by it, and two waiters retrying on a full region would only wake each other in a loop.</summary>
-    private void GiveBackHold(ResourceType type, long size, long refusalsBefore, ref long epoch)
+    /// <summary>Gives back a budget hold whose request failed on its memory. Waiters are woken only if a request refused
+    /// on this budget is waiting for room (the hold may be what refused it); otherwise nobody can have been kept out by
+    /// it, and two waiters retrying on a full region would only wake each other in a loop.</summary>
+    private void GiveBackHold(ResourceType type, long size, Span<long> epochs)
     {
         _budgets.Cancel(type, size);
-        if (_budgets.RefusalsOf(type) != refusalsBefore)
+        if (_budgets.HasRefusedWaiters(type))
         {
-            WakeWaiters(ref epoch);
+            WakeWaiters((int)type, NoWait, epochs);
         }
     }
 
@@ -318,12 +313,12 @@ public sealed partial class ResourceManager
     /// <summary>Emergency: the reserve, then reclamation (inside the hold), then a counted overrun.</summary>
     private ResourceStatus HoldEmergency(ResourceType type, long size, out long next)
     {
-        if (_budgets.TryHold(type, size, BudgetMode.UseReserve, countFailure: false, out next) == ResourceStatus.Ok)
+        if (_budgets.TryHold(type, size, BudgetMode.UseReserve, countFailure: false, keepRefusal: false, out next) == ResourceStatus.Ok)
         {
             return ResourceStatus.Ok;
         }
 
-        return _budgets.TryHold(type, size, BudgetMode.AllowOverrun, countFailure: false, out next);
+        return _budgets.TryHold(type, size, BudgetMode.AllowOverrun, countFailure: false, keepRefusal: false, out next);
     }
 
     /// <summary>Creates the registry entry (and a share body for a shareable resource) for memory already held, interning
@@ -428,16 +423,42 @@ public sealed partial class ResourceManager
     {
         bool bounded = mode == AcquisitionMode.Timeout && timeout != Timeout.InfiniteTimeSpan;
         long deadline = bounded ? DeadlineAfter(timeout) : long.MaxValue;
+        ResourceManager? outerWait = t_waitingIn;
+        t_waitingIn = this; // Dispose on this thread (from a callback) must not wait for this wait to end
+        try
+        {
+            return WaitLoop(ref r, bounded, deadline, out handle);
+        }
+        finally
+        {
+            t_waitingIn = outerWait;
+        }
+    }
+
+    private ResourceStatus WaitLoop(ref Request r, bool bounded, long deadline, out ResourceHandle handle)
+    {
+        Span<long> epochs = stackalloc long[_keyCount];
         while (true)
         {
             int trackedKey = NoWait;
+            bool refusalKept = false;
             Interlocked.Increment(ref _waiters);
             try
             {
-                // Announce the wait first, then retry: a release after the retry sees _waiters and bumps the epoch, so
-                // the wait below cannot miss it.
-                long epoch = Volatile.Read(ref _releaseEpoch);
-                ResourceStatus status = TryAcquireOnce(ref r, ref epoch, out handle, out int key);
+                // Announce the wait first, then retry: a release after the retry sees _waiters and moves its key's epoch,
+                // so the wait below cannot miss it. A budget refusal stays registered while this waits (GiveBackHold).
+                SnapshotEpochs(epochs);
+                ThrowIfDisposed();
+                ResourceStatus status = TryAcquireOnce(ref r, epochs, keepRefusal: true, out handle, out int key, out refusalKept);
+                if (status == ResourceStatus.Ok && _disposed)
+                {
+                    // Dispose began during this retry and is waiting for it: give the resource back (the pools are still
+                    // there) rather than hand out a handle of a disposed manager.
+                    ReleaseCore(handle);
+                    handle = default;
+                    ThrowIfDisposed();
+                }
+
                 if (status == ResourceStatus.Ok || key == NoWait)
                 {
                     return status;
@@ -452,7 +473,7 @@ public sealed partial class ResourceManager
                 // Only now, with the retry failed, ask whether any release could ever end the wait.
                 if (r.Owner != 0)
                 {
-                    if (BeginTrackedWait(r.Owner, key, epoch) == ResourceStatus.Deadlock)
+                    if (BeginTrackedWait(r.Owner, key, epochs[key]) == ResourceStatus.Deadlock)
                     {
                         return ResourceStatus.Deadlock;
                     }
@@ -460,10 +481,17 @@ public sealed partial class ResourceManager
                     trackedKey = key;
                 }
 
+                // Sleep while nothing that could make room in this key is released (wakes for other keys are ignored).
                 lock (_waitLock)
                 {
-                    if (_releaseEpoch == epoch)
+                    while (_keyEpochs[key] == epochs[key] && !_disposed)
                     {
+                        remaining = deadline - Stopwatch.GetTimestamp();
+                        if (remaining <= 0)
+                        {
+                            break;
+                        }
+
                         Monitor.Wait(_waitLock, bounded ? WaitMilliseconds(remaining) : Timeout.Infinite);
                     }
                 }
@@ -472,18 +500,23 @@ public sealed partial class ResourceManager
                 if (Stopwatch.GetTimestamp() >= deadline)
                 {
                     // One last try: the release that woke us may have come just at the deadline.
-                    long last = -1;
-                    status = TryAcquireOnce(ref r, ref last, out handle, out _);
+                    status = TryAcquireOnce(ref r, default, keepRefusal: false, out handle, out _, out _);
                     return status == ResourceStatus.Ok ? status : ResourceStatus.Timeout;
                 }
             }
             finally
             {
-                Interlocked.Decrement(ref _waiters);
+                if (refusalKept)
+                {
+                    _budgets.EndRefusal(r.Metadata.Type);
+                }
+
                 if (trackedKey != NoWait)
                 {
                     EndTrackedWait(r.Owner, trackedKey);
                 }
+
+                LeaveWait();
             }
         }
     }
@@ -524,7 +557,9 @@ public sealed partial class ResourceManager
             }
 
             usage[_main.Key] += _registeredPoolBytes + AnonymousPooledCountLocked();
-            return _graph.TryBeginWait(owner, key, usage, waitEpoch, Volatile.Read(ref _releaseEpoch));
+            Span<long> epochs = stackalloc long[_keyCount];
+            SnapshotEpochs(epochs);
+            return _graph.TryBeginWait(owner, key, usage, waitEpoch, epochs);
         }
     }
 

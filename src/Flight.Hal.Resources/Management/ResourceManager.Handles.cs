@@ -18,6 +18,14 @@ public sealed partial class ResourceManager
     public ResourceStatus Release(ResourceHandle handle)
     {
         ThrowIfDisposed();
+        return ReleaseCore(handle);
+    }
+
+    /// <summary><see cref="Release(ResourceHandle)"/> without the disposed check (a retry that finished while Dispose
+    /// waits for it gives its resource back).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ResourceStatus ReleaseCore(ResourceHandle handle)
+    {
         ulong raw = handle.RawValue;
         PoolBinding? binding = _poolByTag[HandleLayout.Tag(raw)]; // every tag is within the table
         if (binding != null)
@@ -89,7 +97,7 @@ public sealed partial class ResourceManager
             ref Entry source = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref source))
             {
-                return ResourceStatus.StaleHandle;
+                return NotLive(raw);
             }
 
             if (source.Kind != PlacementShared)
@@ -168,7 +176,7 @@ public sealed partial class ResourceManager
             ref Entry e = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref e))
             {
-                return ResourceStatus.StaleHandle;
+                return NotLive(raw);
             }
 
             Underlying(in e, out byte placement, out ulong memory, out _);
@@ -256,7 +264,7 @@ public sealed partial class ResourceManager
             ref Entry e = ref EntryOrNullRef(raw);
             if (Unsafe.IsNullRef(ref e))
             {
-                return ResourceStatus.StaleHandle;
+                return NotLive(raw);
             }
 
             Underlying(in e, out _, out _, out int shareCount);
@@ -366,8 +374,7 @@ public sealed partial class ResourceManager
         record = default;
         if (!binding.Pool.IsRented(raw))
         {
-            // Below the pool's base generation: a handle of a disposed issuer that had this tag, never this manager's.
-            return HandleLayout.Generation(raw) <= binding.Pool.BaseGeneration ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
+            return binding.Pool.ClassifyNotRented(raw); // stale if issued once; forged or a disposed issuer's: invalid
         }
 
         record = binding.Records[HandleLayout.Index(raw)];
@@ -384,8 +391,14 @@ public sealed partial class ResourceManager
     /// tag, and a generation above the registry's base (older handles with the tag are a disposed issuer's).</summary>
     private bool IsRegistryHandle(ulong raw) => HandleLayout.IsFromIssuer(raw, _registryTag, _registryBase);
 
-    /// <summary>The live registry entry of <paramref name="raw"/>, or a null reference when stale. Caller holds <see cref="_lock"/>.</summary>
+    /// <summary>The live registry entry of <paramref name="raw"/>, or a null reference when not live. Caller holds <see cref="_lock"/>.</summary>
     private ref Entry EntryOrNullRef(ulong raw) => ref _registry.GetValueRefOrNullRef(Handle<Entry>.FromRawValue(raw));
+
+    /// <summary>Why a registry handle has no live entry: stale if the registry issued it once, else invalid (forged).
+    /// Caller holds <see cref="_lock"/>.</summary>
+    private ResourceStatus NotLive(ulong raw) => _registry.Check(Handle<Entry>.FromRawValue(raw)) == ResourceStatus.StaleHandle
+        ? ResourceStatus.StaleHandle
+        : ResourceStatus.InvalidHandle;
 
     private void ValidateOwner(ResourceOwner owner)
     {
@@ -409,7 +422,10 @@ public sealed partial class ResourceManager
         }
 
         int size = record.Size;
-        status = pool.ReturnOwned(handle); // compare-and-swap: of racing releases exactly one gets Ok
+
+        // Compare-and-swap: of racing releases exactly one gets Ok. While acquisitions wait, the block goes to the shared
+        // list instead of this thread's cache, so a waiter on another thread can have it.
+        status = pool.ReturnOwned(handle, toShared: Volatile.Read(ref _waiters) != 0);
         if (status != ResourceStatus.Ok)
         {
             return status;
@@ -417,7 +433,7 @@ public sealed partial class ResourceManager
 
         _budgets.ReleaseFast(pool.Type, size);
         _stacks?.TryRemove(raw, out _);
-        WakeWaiters();
+        WakeWaiters((int)pool.Type, _main.Key);
         return ResourceStatus.Ok;
     }
 
@@ -431,7 +447,7 @@ public sealed partial class ResourceManager
             ref Entry slot = ref EntryOrNullRef(handle.RawValue);
             if (Unsafe.IsNullRef(ref slot))
             {
-                return ResourceStatus.StaleHandle;
+                return NotLive(handle.RawValue);
             }
 
             if (requiredOwner >= 0 && slot.Owner != requiredOwner)
@@ -472,7 +488,7 @@ public sealed partial class ResourceManager
         FreeMemory(placement, memory, entry.Size);
         _budgets.Release(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
-        WakeWaiters();
+        WakeWaiters((int)entry.Type, RegionKeyOf(placement));
         return ResourceStatus.Ok;
     }
 }

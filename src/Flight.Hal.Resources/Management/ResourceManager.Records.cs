@@ -25,7 +25,7 @@ public sealed partial class ResourceManager
         if (KindOf(placement) == PlacementPool)
         {
             PoolBinding binding = _poolByTag[HandleLayout.Tag(memory)]!;
-            ResourceStatus status = binding.Pool.ReturnOwned(ResourceHandle.FromRawValue(memory));
+            ResourceStatus status = binding.Pool.ReturnOwned(ResourceHandle.FromRawValue(memory), toShared: Volatile.Read(ref _waiters) != 0);
             Debug.Assert(status == ResourceStatus.Ok, "A registered pool block is returned exactly once.");
         }
         else
@@ -173,7 +173,7 @@ public sealed partial class ResourceManager
             }
             else
             {
-                Host = new HostHeap(spec.Size, spec.MinAlignment, allocator);
+                Host = new HostHeap(Usable, spec.MinAlignment, allocator); // the reserved start is not the program's
             }
         }
 

@@ -74,9 +74,13 @@ public sealed partial class ResourceManager : IDisposable
     private readonly ConcurrentDictionary<ulong, string>? _stacks;
     private readonly object _waitLock = new();
     private HandleChain? _scopePages;
-    private int _waiters;
-    private long _releaseEpoch;
+    private int _waiters;                    // Acquisitions in a Blocking/Timeout wait loop (retrying or asleep).
+    private readonly long[] _keyEpochs;      // Per wait-for key: moves (under _waitLock) when something that may make
+                                             // room in it is released; a waiter sleeps while its key's epoch stands.
     private volatile bool _disposed;
+
+    [ThreadStatic]
+    private static ResourceManager? t_waitingIn; // The manager whose wait loop this thread is in (Dispose from a callback).
 
     /// <summary>Creates a manager for <paramref name="profile"/>: its budgets, its pools (made thread-safe) and one
     /// allocator per memory region (an arena over a fixed block, or the host heap).</summary>
@@ -103,6 +107,7 @@ public sealed partial class ResourceManager : IDisposable
         _keyCount = ResourceTypes.Count + profile.Regions.Count;
         _graph = new WaitForGraph(_keyCount);
         _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
+        _keyEpochs = new long[_keyCount];
         _regionBytes = new long[profile.Regions.Count];
         _stacks = options.CaptureAcquisitionStacks ? new ConcurrentDictionary<ulong, string>() : null;
 
@@ -177,8 +182,10 @@ public sealed partial class ResourceManager : IDisposable
     /// <summary>Callback exceptions caught since creation.</summary>
     public long CallbackFaults => _budgets.CallbackFaults;
 
-    /// <summary>Live handles (each owner of a shared resource counts once).</summary>
-    /// <remarks>Sums the pools' and the registry's counts: exact when no acquisition or release is in flight.</remarks>
+    /// <summary>Live handles (each owner of a shared resource counts once): the handles the leak report would list.</summary>
+    /// <remarks>Counts the anonymous pooled resources by their records (a block rented around the manager through
+    /// <see cref="Pools"/> is not a resource) and the registry's entries: O(pool blocks issued), exact when no acquisition
+    /// or release is in flight.</remarks>
     public int LiveCount
     {
         get
@@ -187,12 +194,21 @@ public sealed partial class ResourceManager : IDisposable
             int pooled = 0;
             foreach (PoolBinding binding in _bindings)
             {
-                pooled += binding.Pool.GetStats().UsedBlocks;
+                SlabPool pool = binding.Pool;
+                int issued = pool.IssuedCount;
+                for (int i = 0; i < issued; i++)
+                {
+                    ResourceHandle handle = pool.RentedHandleAt(i);
+                    if (!handle.IsNull && CheckPooled(binding, handle.RawValue, out _) == ResourceStatus.Ok)
+                    {
+                        pooled++;
+                    }
+                }
             }
 
             lock (_lock)
             {
-                return pooled - _registeredPoolBlocks + _registry.Count;
+                return pooled + _registry.Count;
             }
         }
     }
@@ -220,7 +236,7 @@ public sealed partial class ResourceManager : IDisposable
     {
         ThrowIfDisposed();
         _budgets.SetBudget(type, budget);
-        WakeWaiters();
+        WakeWaiters((int)type, NoWait);
     }
 
     /// <summary>A snapshot of <paramref name="type"/>'s accounting: current and peak bytes, counts, failures, reserve use,
@@ -302,7 +318,36 @@ public sealed partial class ResourceManager : IDisposable
         return GetOwner(name, null);
     }
 
+    /// <summary>Finds the owner called <paramref name="name"/> without creating it.</summary>
+    /// <param name="name">The owner's name.</param>
+    /// <param name="owner">On <see cref="ResourceStatus.Ok"/>, the owner; otherwise <see cref="ResourceOwner.None"/>.</param>
+    /// <returns><see cref="ResourceStatus.Ok"/>, or <see cref="ResourceStatus.NotFound"/> when no owner has that name.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    /// <remarks>Allocates nothing. Owners, once created, last as long as the manager.</remarks>
+    public ResourceStatus TryFindOwner(ReadOnlySpan<char> name, out ResourceOwner owner)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            int id = name.IsEmpty ? 0 : _owners.FindHeld(name);
+            owner = id == 0 ? ResourceOwner.None : new ResourceOwner(id, _id, _owners.NameOf(id));
+            return id == 0 ? ResourceStatus.NotFound : ResourceStatus.Ok;
+        }
+    }
+
     private ResourceOwner GetOwner(ReadOnlySpan<char> name, string? text)
+    {
+        if (TryGetOwner(name, text, out ResourceOwner owner) != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowInvalidOperation($"A manager has at most {MaxOwners} owners.");
+        }
+
+        return owner;
+    }
+
+    /// <summary><see cref="GetOwner(string)"/> as a status: <see cref="ResourceStatus.CapacityExceeded"/> when
+    /// <see cref="MaxOwners"/> owners exist already (the C ABI reports that rather than throw).</summary>
+    internal ResourceStatus TryGetOwner(ReadOnlySpan<char> name, string? text, out ResourceOwner owner)
     {
         ThrowIfDisposed();
         lock (_lock)
@@ -312,7 +357,8 @@ public sealed partial class ResourceManager : IDisposable
             {
                 if (_owners.Count >= MaxOwners)
                 {
-                    ThrowHelper.ThrowInvalidOperation($"A manager has at most {MaxOwners} owners.");
+                    owner = ResourceOwner.None;
+                    return ResourceStatus.CapacityExceeded;
                 }
 
                 id = _owners.AddRef(name, text);
@@ -320,7 +366,8 @@ public sealed partial class ResourceManager : IDisposable
                 Debug.Assert(id == graphId, "Owner ids and the graph's agree.");
             }
 
-            return new ResourceOwner(id, _id, _owners.NameOf(id));
+            owner = new ResourceOwner(id, _id, _owners.NameOf(id));
+            return ResourceStatus.Ok;
         }
     }
 
@@ -331,6 +378,11 @@ public sealed partial class ResourceManager : IDisposable
     public LeakReport CreateLeakReport()
     {
         ThrowIfDisposed();
+        return CreateLeakReportCore();
+    }
+
+    private LeakReport CreateLeakReportCore()
+    {
         var resources = new List<LeakedResource>();
         foreach (PoolBinding binding in _bindings)
         {
@@ -371,6 +423,9 @@ public sealed partial class ResourceManager : IDisposable
 
     /// <summary>Reports the resources still alive (<see cref="ResourceManagerOptions.LeakReported"/>), then returns every
     /// byte of native memory the manager holds. Handles issued before become invalid. Idempotent.</summary>
+    /// <remarks>Blocked acquisitions (Blocking, Timeout) are woken and throw <see cref="ObjectDisposedException"/>;
+    /// Dispose waits until every one of them has left, including one that was already retrying, before it frees
+    /// anything. It must not race with other calls.</remarks>
     public void Dispose()
     {
         if (_disposed)
@@ -378,13 +433,26 @@ public sealed partial class ResourceManager : IDisposable
             return;
         }
 
-        LeakReport report = CreateLeakReport();
         _disposed = true;
         lock (_waitLock)
         {
-            _releaseEpoch++;
+            for (int key = 0; key < _keyEpochs.Length; key++)
+            {
+                _keyEpochs[key]++;
+            }
+
             Monitor.PulseAll(_waitLock); // blocked acquisitions wake, see the manager disposed and throw
+
+            // A waiter may be in the middle of a retry (woken by a release just before): it must finish with the pools
+            // before they are freed. A wait of this very thread (Dispose from a callback inside a retry) is not waited for.
+            int own = ReferenceEquals(t_waitingIn, this) ? 1 : 0;
+            while (Volatile.Read(ref _waiters) > own)
+            {
+                Monitor.Wait(_waitLock);
+            }
         }
+
+        LeakReport report = CreateLeakReportCore();
 
         if (!report.IsEmpty)
         {
@@ -492,28 +560,63 @@ public sealed partial class ResourceManager : IDisposable
         _ => _main,
     };
 
-    /// <summary>Wakes blocked acquisitions after something was freed; one volatile read when nobody waits.</summary>
-    private void WakeWaiters()
+    /// <summary>Wakes the acquisitions waiting for <paramref name="typeKey"/> or <paramref name="regionKey"/> (a budget
+    /// and a region something was just freed in; <see cref="NoWait"/> for none) after something was freed; one volatile
+    /// read when nobody waits. Waiters on other keys sleep on.</summary>
+    private void WakeWaiters(int typeKey, int regionKey) => WakeWaiters(typeKey, regionKey, default);
+
+    /// <summary>As <see cref="WakeWaiters(int, int)"/>, for a waiter that is retrying: <paramref name="ownEpochs"/> is
+    /// its snapshot of the keys' epochs; a key nobody else moved since moves in the snapshot too, so a waiter does not
+    /// count its own wake as a reason to retry at once.</summary>
+    private void WakeWaiters(int typeKey, int regionKey, Span<long> ownEpochs)
     {
-        long unused = -1;
-        WakeWaiters(ref unused);
+        if (Volatile.Read(ref _waiters) == 0)
+        {
+            return;
+        }
+
+        lock (_waitLock)
+        {
+            Bump(typeKey, ownEpochs);
+            if (regionKey != NoWait && regionKey != typeKey)
+            {
+                Bump(regionKey, ownEpochs);
+            }
+
+            Monitor.PulseAll(_waitLock);
+        }
     }
 
-    /// <summary>Wakes blocked acquisitions. <paramref name="ownEpoch"/> is the caller's own wait baseline (a waiter
-    /// retrying): if nobody else woke the waiters since it was read, it moves along with this wake, so a waiter does not
-    /// count its own wake as a reason to retry at once.</summary>
-    private void WakeWaiters(ref long ownEpoch)
+    private void Bump(int key, Span<long> ownEpochs)
     {
-        if (Volatile.Read(ref _waiters) != 0)
+        if (!ownEpochs.IsEmpty && ownEpochs[key] == _keyEpochs[key])
+        {
+            ownEpochs[key]++;
+        }
+
+        Volatile.Write(ref _keyEpochs[key], _keyEpochs[key] + 1);
+    }
+
+    /// <summary>Copies every key's wake epoch (before an attempt: a release after it moves the copy's key).</summary>
+    private void SnapshotEpochs(Span<long> epochs)
+    {
+        for (int key = 0; key < epochs.Length; key++)
+        {
+            epochs[key] = Volatile.Read(ref _keyEpochs[key]);
+        }
+    }
+
+    /// <summary>Counts a request refused before it reached the manager (a scope with no page left for its handle).</summary>
+    internal void CountRefusal(ResourceType type) => _budgets.CountFailure(type);
+
+    /// <summary>A waiter leaves its wait loop (each pass): once the manager is being disposed, Dispose is told.</summary>
+    private void LeaveWait()
+    {
+        Interlocked.Decrement(ref _waiters);
+        if (_disposed)
         {
             lock (_waitLock)
             {
-                if (_releaseEpoch == ownEpoch)
-                {
-                    ownEpoch++;
-                }
-
-                _releaseEpoch++;
                 Monitor.PulseAll(_waitLock);
             }
         }

@@ -2,9 +2,14 @@ namespace Flight.Hal.Resources;
 
 /// <summary>A named owner of resources in one <see cref="ResourceManager"/> (a driver or subsystem such as
 /// "GraphicsDriver"): what sharing gives a second handle to, and what deadlock detection reasons about.</summary>
-/// <remarks><see langword="default"/> (<see cref="None"/>) is "no particular owner": such resources take the fastest path
-/// and count as held by running code. Get owners from <see cref="ResourceManager.GetOwner(string)"/>; the same name always gives
-/// the same owner. An owner is valid only with the manager that issued it.</remarks>
+/// <remarks><para><see langword="default"/> (<see cref="None"/>) is "no particular owner": such resources take the fastest
+/// path and count as held by running code. Get owners from <see cref="ResourceManager.GetOwner(string)"/>; the same name
+/// always gives the same owner. An owner is valid only with the manager that issued it, and lasts as long as it (at most
+/// <see cref="ResourceManager.MaxOwners"/> per manager).</para>
+/// <para>An owner is one thread of control — a driver, a loader — and deadlock detection relies on that: while an owner
+/// waits (Blocking, Timeout), it is taken to be unable to release anything. Two threads that acquire and release
+/// independently should be two owners; if one owner's threads can release while another of its threads waits, the
+/// detector may report a <see cref="ResourceStatus.Deadlock"/> that the other thread's release would have broken.</para></remarks>
 public readonly struct ResourceOwner : IEquatable<ResourceOwner>
 {
     private readonly string? _name;

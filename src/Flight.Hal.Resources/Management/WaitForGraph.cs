@@ -27,7 +27,8 @@ internal sealed class WaitForGraph
     private readonly List<long[]> _holdings = [[]]; // _holdings[owner][key]: bytes held; owner 0 unused
     private readonly List<int[]> _waits = [[]];      // _waits[owner][key]: waits in progress
     private readonly List<int> _waitCounts = [0];            // total waits in progress per owner
-    private readonly List<long> _waitEpochs = [0];           // per owner: the wake epoch its latest wait began at
+    private readonly List<long> _waitEpochs = [0];           // per owner: the wake epoch of its key when its latest wait began
+    private readonly List<int> _waitKeys = [0];              // per owner: the key of its latest wait
     private readonly long[] _named;                          // per key: bytes held by tracked owners, each piece of memory once
 
     /// <summary>Creates a graph over <paramref name="keyCount"/> keys.</summary>
@@ -48,6 +49,7 @@ internal sealed class WaitForGraph
         _waits.Add(new int[_keyCount]);
         _waitCounts.Add(0);
         _waitEpochs.Add(0);
+        _waitKeys.Add(0);
         return _holdings.Count - 1;
     }
 
@@ -105,21 +107,38 @@ internal sealed class WaitForGraph
     /// <see cref="ResourceStatus.Deadlock"/> (nothing recorded).</returns>
     public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage) => TryBeginWait(owner, key, usage, 0, 0);
 
-    /// <summary>Starts a wait, as <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>, with wake epochs: an owner
-    /// counts as blocked only while no wake has happened since its wait began (<paramref name="waitEpoch"/> equals
-    /// <paramref name="currentEpoch"/>). A waiter that has been woken is about to retry, and may be about to succeed and
-    /// release: it counts as running until it waits again.</summary>
+    /// <summary>Starts a wait with one wake epoch for every key (see the overload taking one epoch per key).</summary>
     /// <param name="owner">The waiting owner, at least 1.</param>
     /// <param name="key">What it waits for.</param>
     /// <param name="usage">Per key, the bytes in use right now (tracked and untracked).</param>
-    /// <param name="waitEpoch">The wake epoch the owner read before the attempt that failed.</param>
-    /// <param name="currentEpoch">The wake epoch now.</param>
+    /// <param name="waitEpoch">The epoch the owner read before the attempt that failed.</param>
+    /// <param name="currentEpoch">Every key's epoch now.</param>
     /// <returns>As <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>.</returns>
     public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage, long waitEpoch, long currentEpoch)
     {
+        Span<long> epochs = stackalloc long[_keyCount];
+        epochs.Fill(currentEpoch);
+        return TryBeginWait(owner, key, usage, waitEpoch, epochs);
+    }
+
+    /// <summary>Starts a wait, as <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>, with wake epochs per key
+    /// (a key's epoch moves whenever something that could make room in it is released): an owner counts as blocked only
+    /// while the key it waits for has not moved since its wait began. A waiter that has been woken is about to retry,
+    /// and may be about to succeed and release: it counts as running until it waits again.</summary>
+    /// <param name="owner">The waiting owner, at least 1.</param>
+    /// <param name="key">What it waits for.</param>
+    /// <param name="usage">Per key, the bytes in use right now (tracked and untracked).</param>
+    /// <param name="waitEpoch">The epoch of <paramref name="key"/> the owner read before the attempt that failed.</param>
+    /// <param name="currentEpochs">Every key's epoch now.</param>
+    /// <returns>As <see cref="TryBeginWait(int, int, ReadOnlySpan{long})"/>.</returns>
+    public ResourceStatus TryBeginWait(int owner, int key, ReadOnlySpan<long> usage, long waitEpoch, ReadOnlySpan<long> currentEpochs)
+    {
         Debug.Assert(owner > 0, "Only tracked owners wait here.");
-        Debug.Assert(usage.Length == _keyCount, "One usage figure per key.");
-        if (!CanBeWoken(owner, key, usage, currentEpoch))
+        Debug.Assert(usage.Length == _keyCount && currentEpochs.Length == _keyCount, "One figure per key.");
+
+        // The asker itself has been woken since its failed attempt began (a release landed in between): it retries
+        // rather than sleeps, so no conclusion is drawn from the graph as it was.
+        if (waitEpoch == currentEpochs[key] && !CanBeWoken(owner, key, usage, currentEpochs))
         {
             return ResourceStatus.Deadlock;
         }
@@ -127,6 +146,7 @@ internal sealed class WaitForGraph
         _waits[owner][key]++;
         _waitCounts[owner]++;
         _waitEpochs[owner] = waitEpoch;
+        _waitKeys[owner] = key;
         return ResourceStatus.Ok;
     }
 
@@ -138,7 +158,7 @@ internal sealed class WaitForGraph
         _waitCounts[owner]--;
     }
 
-    private bool CanBeWoken(int asker, int key, ReadOnlySpan<long> usage, long currentEpoch)
+    private bool CanBeWoken(int asker, int key, ReadOnlySpan<long> usage, ReadOnlySpan<long> currentEpochs)
     {
         Span<bool> visited = stackalloc bool[_keyCount];
         Span<int> queue = stackalloc int[_keyCount];
@@ -163,7 +183,7 @@ internal sealed class WaitForGraph
                     continue;
                 }
 
-                if (_waitCounts[owner] == 0 || _waitEpochs[owner] != currentEpoch)
+                if (_waitCounts[owner] == 0 || _waitEpochs[owner] != currentEpochs[_waitKeys[owner]])
                 {
                     return true; // a running holder (or one woken since it began waiting): its release can wake the asker
                 }

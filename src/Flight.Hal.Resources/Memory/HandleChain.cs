@@ -29,6 +29,7 @@ internal sealed unsafe class HandleChain : IDisposable
                 Alignment = 64,
                 MaxCount = maxPages,
                 ThreadSafe = true,
+                ThreadCacheSize = 0, // strict capacity: a page freed by one thread is available to every other at once
                 Name = "scope pages",
             },
             allocator);
@@ -86,6 +87,35 @@ internal sealed unsafe class HandleChain : IDisposable
         // SAFETY: target->Count < ItemsPerPage, so the slot lies inside the page.
         target->Items[target->Count++] = item.RawValue;
         return ResourceStatus.Ok;
+    }
+
+    /// <summary>Makes sure the next <see cref="TryAppend"/> to <paramref name="list"/> cannot fail for want of a page,
+    /// renting the page now if one is needed, so a caller can reserve room before it acquires what it will append.</summary>
+    /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> (the list was freed), or
+    /// <see cref="ResourceStatus.PoolExhausted"/> / <see cref="ResourceStatus.OutOfMemory"/> (no page).</returns>
+    public ResourceStatus TryReserveSlot(ResourceHandle list)
+    {
+        if (!_pages.IsRented(list.RawValue))
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        Page* head = PageOf(list);
+        if (head->Count < ItemsPerPage || (head->Next != 0 && PageOf(ResourceHandle.FromRawValue(head->Next))->Count < ItemsPerPage))
+        {
+            return ResourceStatus.Ok; // TryAppend fills the first page, then the one linked right after it
+        }
+
+        ResourceStatus status = _pages.TryRent(out ResourceHandle fresh);
+        if (status == ResourceStatus.Ok)
+        {
+            Page* page = PageOf(fresh);
+            page->Next = head->Next;
+            page->Count = 0;
+            head->Next = fresh.RawValue;
+        }
+
+        return status;
     }
 
     /// <summary>Removes the item appended last; pages emptied on the way go back to the pool.</summary>

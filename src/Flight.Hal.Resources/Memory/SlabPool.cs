@@ -226,6 +226,31 @@ public sealed unsafe class SlabPool : IDisposable
         return ResourceStatus.Ok;
     }
 
+    /// <summary>Whether this thread's cache of this (thread-safe) pool holds a block: then the next
+    /// <see cref="RentCachedUnchecked"/> on this thread succeeds, since no other thread takes from this thread's cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool HasCachedBlock()
+    {
+        ThreadCache? cache = CurrentCache();
+        return cache != null && cache.Count > 0;
+    }
+
+    /// <summary>Rents from this thread's cache only (the lock-free path), after <see cref="HasCachedBlock"/> said there is
+    /// a block. The resource manager uses it to keep its lock-free path short: anything slower is done with its budget
+    /// hold accounted as held.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ResourceHandle RentCachedUnchecked()
+    {
+        ThreadCache? cache = CurrentCache();
+        Debug.Assert(cache != null && cache.Count > 0, "HasCachedBlock said there is one, and only this thread takes from its cache.");
+        int index = cache.Pop();
+        uint* generation = _generations + index;
+        uint next = *generation + 1;
+        Debug.Assert((next & 1) == 1, "A cached block must be free (even generation).");
+        Volatile.Write(ref *generation, next);
+        return new ResourceHandle(HandleLayout.Pack(_tag, index, next));
+    }
+
     /// <summary>Rents one block for <paramref name="byteCount"/> bytes.</summary>
     /// <param name="byteCount">1 to <see cref="BlockSize"/>.</param>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the block's handle; otherwise <see langword="default"/>.</param>
@@ -266,15 +291,18 @@ public sealed unsafe class SlabPool : IDisposable
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ResourceStatus Return(ResourceHandle handle) => ReturnCore(handle.RawValue, _publicTag);
+    public ResourceStatus Return(ResourceHandle handle) => ReturnCore(handle.RawValue, _publicTag, toShared: false);
 
     /// <summary>Return for the pool's owning resource manager: as <see cref="Return"/>, without the check
     /// that refuses the manager's own blocks.</summary>
+    /// <param name="handle">The block.</param>
+    /// <param name="toShared">Put the block on the shared list rather than in this thread's cache, so a thread waiting
+    /// for one can have it (the manager asks for this while acquisitions wait).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ResourceStatus ReturnOwned(ResourceHandle handle) => ReturnCore(handle.RawValue, _acceptedTag);
+    internal ResourceStatus ReturnOwned(ResourceHandle handle, bool toShared) => ReturnCore(handle.RawValue, _acceptedTag, toShared);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ResourceStatus ReturnCore(ulong raw, int acceptedTag)
+    private ResourceStatus ReturnCore(ulong raw, int acceptedTag, bool toShared)
     {
         int index = HandleLayout.Index(raw);
         uint generation = HandleLayout.Generation(raw);
@@ -329,9 +357,20 @@ public sealed unsafe class SlabPool : IDisposable
         }
 
         ThreadCache? cache = CurrentCache();
-        if (cache != null && cache.Count < cache.Capacity)
+        if (cache != null && cache.Count < cache.Capacity && !toShared)
         {
             cache.Push(index); // PERF: the lock-free fast path.
+            return ResourceStatus.Ok;
+        }
+
+        if (toShared)
+        {
+            lock (_lock)
+            {
+                ThrowIfDisposed();
+                PushShared(index);
+            }
+
             return ResourceStatus.Ok;
         }
 
@@ -472,6 +511,26 @@ public sealed unsafe class SlabPool : IDisposable
             && (generation & 1) == 1
             && (uint)index < (uint)Volatile.Read(ref _bumpIndex)
             && Volatile.Read(ref _generations[index]) == generation;
+    }
+
+    /// <summary>Why a handle of this pool's tag that <see cref="IsRented"/> refused is not rented:
+    /// <see cref="ResourceStatus.StaleHandle"/> when this pool issued exactly that handle once (the block was returned
+    /// since), else <see cref="ResourceStatus.InvalidHandle"/> (never issued here: forged, or a disposed pool's).</summary>
+    internal ResourceStatus ClassifyNotRented(ulong raw)
+    {
+        int index = HandleLayout.Index(raw);
+        uint generation = HandleLayout.Generation(raw);
+        if (_disposed || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration) || (generation & 1) == 0
+            || (uint)index >= (uint)Volatile.Read(ref _bumpIndex))
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        // A block below _bumpIndex was rented at least once, so its generation is above the base, or 0 once retired (every
+        // generation up to the wrap was issued). Rented: odd, the last issued; free: even, one past it.
+        uint current = Volatile.Read(ref _generations[index]);
+        uint lastIssued = current == 0 ? uint.MaxValue : (current & 1) == 1 ? current : current - 1;
+        return generation <= lastIssued ? ResourceStatus.StaleHandle : ResourceStatus.InvalidHandle;
     }
 
     /// <summary>The address of the block behind a handle <see cref="IsRented"/> accepted.</summary>
@@ -835,7 +894,7 @@ public sealed unsafe class SlabPool : IDisposable
                     "handle", "The handle is a ResourceManager's resource: release it with ResourceManager.Release, not through its pool.");
             }
 
-            return ReturnCore(raw, _acceptedTag); // a block rented around the manager, returned the same way
+            return ReturnCore(raw, _acceptedTag, toShared: false); // a block rented around the manager, returned the same way
         }
 
         ThrowHelper.ThrowForeignHandle("handle");

@@ -110,6 +110,8 @@ public sealed partial class PlatformProfile
                 Alignment = p.Alignment,
                 InitialCount = p.InitialCount,
                 MaxCount = p.MaxCount,
+                BlocksPerSlab = p.BlocksPerSlab,
+                ThreadCacheSize = p.ThreadCacheSize,
                 ThreadSafe = p.ThreadSafe,
                 Name = p.Name,
             }).ToList(),
@@ -204,6 +206,10 @@ public sealed partial class PlatformProfile
 
         public int MaxCount { get; set; }
 
+        public int BlocksPerSlab { get; set; }
+
+        public int ThreadCacheSize { get; set; } = -1;
+
         public bool ThreadSafe { get; set; } = true;
 
         public string? Name { get; set; }
@@ -215,6 +221,8 @@ public sealed partial class PlatformProfile
             Alignment = Alignment,
             InitialCount = InitialCount,
             MaxCount = MaxCount,
+            BlocksPerSlab = BlocksPerSlab,
+            ThreadCacheSize = ThreadCacheSize,
             ThreadSafe = ThreadSafe,
             Name = Name,
         };

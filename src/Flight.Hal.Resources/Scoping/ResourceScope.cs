@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Flight.Hal.Resources;
 
 /// <summary>A group of resources released together at the end of a <c>using</c> block: per-frame transient memory.</summary>
@@ -32,8 +34,9 @@ public readonly ref struct ResourceScope
     /// <param name="timeout">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <param name="owner">As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>; also <see cref="ResourceStatus.StaleHandle"/> when the scope
-    /// was disposed, and <see cref="ResourceStatus.PoolExhausted"/> when no scope page is left (the resource is then
-    /// released again).</returns>
+    /// was disposed, and <see cref="ResourceStatus.PoolExhausted"/> or <see cref="ResourceStatus.OutOfMemory"/> when no
+    /// scope page is left: room for the handle is made before the resource is acquired, so a request refused for want
+    /// of a page acquires nothing and counts one failure, like any refused request.</returns>
     public ResourceStatus TryAcquire(
         in ResourceMetadata metadata,
         out ResourceHandle handle,
@@ -48,19 +51,31 @@ public readonly ref struct ResourceScope
             return ResourceStatus.InvalidHandle;
         }
 
-        ResourceStatus status = _manager.TryAcquire(in metadata, out ResourceHandle acquired, name, mode, timeout, owner);
+        if (!IsUsable)
+        {
+            return ResourceStatus.StaleHandle;
+        }
+
+        HandleChain pages = _manager.ScopePages;
+        ResourceStatus status = pages.TryReserveSlot(_list);
+        if (status != ResourceStatus.Ok)
+        {
+            if (status != ResourceStatus.StaleHandle)
+            {
+                _manager.CountRefusal(metadata.Type); // refused before anything was acquired
+            }
+
+            return status;
+        }
+
+        status = _manager.TryAcquire(in metadata, out ResourceHandle acquired, name, mode, timeout, owner);
         if (status != ResourceStatus.Ok)
         {
             return status;
         }
 
-        status = TryAdd(acquired);
-        if (status != ResourceStatus.Ok)
-        {
-            _manager.Release(acquired);
-            return status;
-        }
-
+        status = pages.TryAppend(_list, acquired);
+        Debug.Assert(status == ResourceStatus.Ok, "The slot was reserved.");
         handle = acquired;
         return ResourceStatus.Ok;
     }

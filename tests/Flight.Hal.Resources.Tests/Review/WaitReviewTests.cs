@@ -1,0 +1,254 @@
+#pragma warning disable // review probes: analyzer style rules do not apply
+using System.Diagnostics;
+using Flight.Hal.Resources.Tests.TestSupport;
+
+namespace Flight.Hal.Resources.Tests.Review;
+
+/// <summary>Review probes of waiting acquisitions. Tests named <c>DEFECT_*</c> demonstrate a defect and fail on purpose.</summary>
+public class WaitReviewTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private static ResourceMetadata Mem(long size) => new(ResourceType.Memory, size);
+
+    private static ResourceMetadata Hw(long size) => new(ResourceType.Hardware, size);
+
+    [Fact]
+    public async Task CrossTypeDeadlock_WithoutOtherActivity_IsDetected()
+    {
+        // Baseline for the next test: A holds all ordinary Hardware, B all ordinary Memory; each then waits for the other.
+        using var manager = new ResourceManager(TestProfiles.Small());
+        ResourceOwner a = manager.GetOwner("A");
+        ResourceOwner b = manager.GetOwner("B");
+        manager.Acquire(Hw(TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
+        manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
+
+        Task<ResourceStatus> aWaits = Task.Factory.StartNew(
+            () => manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: a),
+            TaskCreationOptions.LongRunning);
+        await Task.Delay(300);
+        ResourceStatus bStatus = manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: b);
+
+        Assert.Equal(ResourceStatus.Deadlock, bStatus);
+        Assert.Equal(ResourceStatus.Timeout, await aWaits.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task CrossTypeDeadlock_IsDetected_WhileUnrelatedCodeAcquiresAndReleases()
+    {
+        // The same deadlock, while another thread acquires and releases unrelated resources (a frame's scratch memory
+        // of another type): every release wakes every waiter, and an owner woken since its wait began counts as
+        // running. Held up: the deadlock is still reported within the timeout (measured: at once).
+        using var manager = new ResourceManager(TestProfiles.Small());
+        ResourceOwner a = manager.GetOwner("A");
+        ResourceOwner b = manager.GetOwner("B");
+        manager.Acquire(Hw(TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
+        manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
+        using var stop = new CancellationTokenSource();
+        long churned = 0;
+        Task churn = Task.Factory.StartNew(
+            () =>
+            {
+                var scratch = new ResourceMetadata(ResourceType.Custom, 512);
+                while (!stop.IsCancellationRequested)
+                {
+                    manager.Release(manager.Acquire(scratch));
+                    churned++;
+                }
+            },
+            TaskCreationOptions.LongRunning);
+
+        Task<ResourceStatus> aWaits = Task.Factory.StartNew(
+            () => manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1.5), owner: a),
+            TaskCreationOptions.LongRunning);
+        await Task.Delay(300);
+        Task<ResourceStatus> bWaits = Task.Factory.StartNew(
+            () => manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1), owner: b),
+            TaskCreationOptions.LongRunning);
+
+        ResourceStatus[] statuses = await Task.WhenAll(aWaits, bWaits).WaitAsync(Patience);
+        stop.Cancel();
+        await churn.WaitAsync(Patience);
+
+        Assert.True(churned > 100);
+        Assert.Contains(ResourceStatus.Deadlock, statuses);
+    }
+
+    [Fact]
+    [Trait("Review", "Defect")]
+    public async Task DEFECT_BlocksReleasedIntoALiveThreadsCache_AreNeverHandedToAWaiter()
+    {
+        // Pool blocks released by one thread go to that thread's cache; only exited threads' caches are reclaimed when
+        // the pool runs dry. A waiter on another thread is refused (RegionExhausted, main RAM being full) while the pool
+        // reports free blocks, and a Timeout waiter runs out although every block it could use was released during its
+        // wait. The releases wake it, but its retry never sees the cached blocks.
+        var profile = new PlatformProfile(
+            "review-cache",
+            "one small pool in a small main RAM",
+            [new MemoryRegion { Name = "main", Kind = RegionKind.Main, Size = 64 * 1024 }],
+            new Dictionary<ResourceType, ResourceBudget>(),
+            [new PoolConfig { Type = ResourceType.Memory, BlockSize = 64, InitialCount = 16, MaxCount = 16, ThreadCacheSize = 4 }]);
+        using var manager = new ResourceManager(profile);
+        manager.Acquire(new ResourceMetadata(ResourceType.Custom, manager.GetRegionStats(RegionKind.Main).LargestFreeBlock)); // main RAM full
+
+        var handles = new ResourceHandle[16];
+        using var rented = new ManualResetEventSlim(false);
+        using var releaseSome = new ManualResetEventSlim(false);
+        using var finish = new ManualResetEventSlim(false);
+        var owner = new Thread(() =>
+        {
+            for (int i = 0; i < handles.Length; i++)
+            {
+                handles[i] = manager.Acquire(Mem(64));
+            }
+
+            rented.Set();
+            releaseSome.Wait();
+            for (int i = 0; i < 4; i++)
+            {
+                manager.Release(handles[i]);
+                Thread.Sleep(100);
+            }
+
+            finish.Wait(); // stays alive, as a render or audio thread does
+            for (int i = 4; i < handles.Length; i++)
+            {
+                manager.Release(handles[i]);
+            }
+        });
+        owner.Start();
+        Assert.True(rented.Wait(Patience));
+
+        // Act: wait up to 2 s while the owner releases four blocks.
+        releaseSome.Set();
+        var watch = Stopwatch.StartNew();
+        ResourceStatus waited = manager.TryAcquire(Mem(64), out ResourceHandle got, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(2));
+        ResourceStatus now = manager.TryAcquire(Mem(64), out ResourceHandle got2);
+        PoolStats pool = manager.Pools.GetPoolStats(ResourceType.Memory, 64);
+        finish.Set();
+        owner.Join();
+
+        // Assert: four blocks were free; both requests should have been served.
+        Assert.Equal(4, pool.FreeBlocks + (waited == ResourceStatus.Ok ? 1 : 0) + (now == ResourceStatus.Ok ? 1 : 0));
+        Assert.Equal(ResourceStatus.Ok, waited);
+        Assert.Equal(ResourceStatus.Ok, now);
+    }
+
+    [Fact]
+    [Trait("Review", "Defect")]
+    public void DEFECT_ScopeRefusedForWantOfAPage_CountsAnAcquisitionAndARelease_AndNoFailure()
+    {
+        // ResourceScope.TryAcquire returns PoolExhausted when no scope page is left, after acquiring the resource and
+        // releasing it again. The refused request shows up as one acquisition and one release, and not as a failure.
+        using var manager = new ResourceManager(TestProfiles.Small(), new ResourceManagerOptions { MaxScopePages = 1 });
+        using (ResourceScope scope = manager.BeginScope())
+        {
+            for (int i = 0; i < HandleChain.ItemsPerPage; i++)
+            {
+                Assert.Equal(ResourceStatus.Ok, scope.TryAcquire(new ResourceMetadata(ResourceType.Custom, 16), out _));
+            }
+
+            ResourceStatus refused = scope.TryAcquire(new ResourceMetadata(ResourceType.Custom, 16), out _);
+            ResourceStats stats = manager.GetStats(ResourceType.Custom);
+
+            Assert.Equal(ResourceStatus.PoolExhausted, refused);
+            Assert.Equal(HandleChain.ItemsPerPage, stats.Acquisitions);
+            Assert.Equal(0, stats.Releases);
+            Assert.Equal(1, stats.Failures);
+        }
+    }
+}
+
+public class WaitReviewTests2
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    [Trait("Review", "Defect")]
+    public async Task DEFECT_OwnerUsedByTwoThreads_OneWaiting_GivesAFalseDeadlock_ThoughItsOtherThreadReleases()
+    {
+        // Nothing in the README limits an owner to one thread ("GraphicsDriver" may acquire from a render thread and a
+        // loader thread). The wait-for graph treats an owner with any wait in progress as unable to release anything,
+        // so B is told Deadlock although A's other thread releases the Hardware B waits for 500 ms later.
+        using var manager = new ResourceManager(TestProfiles.Small());
+        ResourceOwner a = manager.GetOwner("A");
+        ResourceOwner b = manager.GetOwner("B");
+        ResourceHandle aHardware = manager.Acquire(new ResourceMetadata(ResourceType.Hardware, TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
+        manager.Acquire(new ResourceMetadata(ResourceType.Memory, TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
+
+        // A's loader thread waits for Memory (B is running: allowed).
+        Task<ResourceStatus> aLoader = Task.Factory.StartNew(
+            () => manager.TryAcquire(new ResourceMetadata(ResourceType.Memory, 1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1.5), owner: a),
+            TaskCreationOptions.LongRunning);
+        await Task.Delay(300);
+
+        // A's render thread is running and releases its Hardware shortly.
+        Task aRender = Task.Run(async () =>
+        {
+            await Task.Delay(500);
+            Assert.Equal(ResourceStatus.Ok, manager.Release(aHardware, a));
+        });
+
+        ResourceStatus bStatus = manager.TryAcquire(new ResourceMetadata(ResourceType.Hardware, 1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: b);
+        await aRender.WaitAsync(Patience);
+        await aLoader.WaitAsync(Patience);
+
+        Assert.Equal(ResourceStatus.Ok, bStatus);
+    }
+
+    [Fact]
+    [Trait("Review", "Defect")]
+    public void DEFECT_BlocksRentedThroughPools_CountAsLiveResources_ButAreNotInTheLeakReport()
+    {
+        // README: "manager.Pools is for statistics: renting there ... is not the manager's resource". LiveCount ("live
+        // handles"; the C header: "check fhr_live_count first to find leaks") counts such a block all the same, while the
+        // leak report leaves it out.
+        using var manager = new ResourceManager(TestProfiles.Small());
+        Assert.Equal(ResourceStatus.Ok, manager.Pools.TryRent(ResourceType.Memory, 64, 16, out ResourceHandle around));
+
+        Assert.Equal(0, manager.CreateLeakReport().Count);
+        Assert.Equal(0, manager.LiveCount);
+        manager.Pools.Return(around);
+    }
+
+    [Fact]
+    [Trait("Review", "Defect")]
+    public void DEFECT_ScopePagesCachedByALiveThread_AreRefusedToAnotherThread()
+    {
+        // The same stranding for scope pages (a thread-safe pool with per-thread caches): with 16 pages, a thread that
+        // ended all its scopes keeps a page cached, and another thread cannot begin its 16th scope. (Scopes are ref
+        // structs, so the pages are taken the way TryBeginScope and ResourceScope.Dispose take them.)
+        using var manager = new ResourceManager(TestProfiles.Small(), new ResourceManagerOptions { MaxScopePages = 16 });
+        Assert.Equal(ResourceStatus.Ok, manager.TryGetScopePages(out HandleChain pages));
+        using var done = new ManualResetEventSlim(false);
+        using var finish = new ManualResetEventSlim(false);
+        var first = new Thread(() =>
+        {
+            var lists = new ResourceHandle[15]; // an odd count: the cache of one page ends up holding the last
+            for (int i = 0; i < lists.Length; i++)
+            {
+                Assert.Equal(ResourceStatus.Ok, pages.TryCreate(out lists[i]));  // BeginScope
+            }
+
+            foreach (ResourceHandle list in lists)
+            {
+                Assert.Equal(ResourceStatus.Ok, pages.Free(list));              // ResourceScope.Dispose
+            }
+
+            done.Set();
+            finish.Wait(); // alive
+        });
+        first.Start();
+        Assert.True(done.Wait(Patience));
+
+        var statuses = new List<ResourceStatus>();
+        for (int i = 0; i < 16; i++)
+        {
+            statuses.Add(manager.TryBeginScope(out _)); // never disposed: this test only counts pages
+        }
+
+        finish.Set();
+        first.Join();
+        Assert.All(statuses, s => Assert.Equal(ResourceStatus.Ok, s));
+    }
+}
