@@ -67,7 +67,7 @@ public class ResourceManagerTests
         Assert.Equal(ResourceStatus.InvalidHandle, manager.Release(theirs));
         Assert.Equal(ResourceStatus.InvalidHandle, manager.Release(theirsNamed));
         Assert.Equal(ResourceStatus.InvalidHandle, manager.Release(ResourceHandle.FromRawValue(0xDEAD_BEEF_0000_03FFUL)));
-        Assert.Equal(ResourceStatus.StaleHandle, manager.Release(ResourceHandle.FromRawValue(mine.RawValue + (2UL << 32)))); // wrong generation
+        Assert.Equal(ResourceStatus.InvalidHandle, manager.Release(ResourceHandle.FromRawValue(mine.RawValue + (2UL << 32)))); // a generation never issued
         Assert.True(manager.Resolve(theirs).IsEmpty);
         Assert.Equal(ResourceStatus.InvalidHandle, manager.TryShare(theirs, ResourceOwner.None, out _));
 

@@ -42,6 +42,42 @@ public class WaitForGraphTests
     }
 
     [Fact]
+    public void Asker_WokenSinceItsFailedAttempt_IsNotJudgedOnTheGraphAsItWas()
+    {
+        // Arrange: the two-owner cycle above, but a release landed after audio's attempt failed (its wait epoch 7 is
+        // older than the current 8): audio retries rather than sleeps, so no deadlock may be concluded.
+        var graph = new WaitForGraph(Keys);
+        int graphics = graph.AddOwner();
+        int audio = graph.AddOwner();
+        graph.AddHolding(graphics, Hardware, 100);
+        graph.AddHolding(audio, Memory, 100);
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(graphics, Memory, Tracked(graph), waitEpoch: 8, currentEpoch: 8));
+
+        // Act
+        ResourceStatus woken = graph.TryBeginWait(audio, Hardware, Tracked(graph), waitEpoch: 7, currentEpoch: 8);
+        graph.EndWait(audio, Hardware);
+        ResourceStatus current = graph.TryBeginWait(audio, Hardware, Tracked(graph), waitEpoch: 8, currentEpoch: 8);
+
+        // Assert: judged only with an up-to-date epoch.
+        Assert.Equal(ResourceStatus.Ok, woken);
+        Assert.Equal(ResourceStatus.Deadlock, current);
+    }
+
+    [Fact]
+    public void Holder_WokenSinceItBeganWaiting_CountsAsRunning()
+    {
+        // graphics began waiting at epoch 3; a release since (epoch 4) woke it: it is about to retry, so audio may wait.
+        var graph = new WaitForGraph(Keys);
+        int graphics = graph.AddOwner();
+        int audio = graph.AddOwner();
+        graph.AddHolding(graphics, Hardware, 100);
+        graph.AddHolding(audio, Memory, 100);
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(graphics, Memory, Tracked(graph), waitEpoch: 3, currentEpoch: 3));
+
+        Assert.Equal(ResourceStatus.Ok, graph.TryBeginWait(audio, Hardware, Tracked(graph), waitEpoch: 4, currentEpoch: 4));
+    }
+
+    [Fact]
     public void Wait_ThatARunningHolderCanSatisfy_IsAllowed()
     {
         var graph = new WaitForGraph(Keys);

@@ -1,11 +1,10 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
 using Flight.Hal.Resources.Tests.TestSupport;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.Management;
 
-/// <summary>Review probes: after any single-threaded sequence (Emergency, sharing, reclamation that releases, budget
+/// <summary>Adversarial probes: after any single-threaded sequence (Emergency, sharing, reclamation that releases, budget
 /// changes, timeouts, a full registry, injected allocator failures) the accounting must match a model.</summary>
-public class ExactnessReviewTests(Xunit.Abstractions.ITestOutputHelper output)
+public class ResourceManagerExactnessTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private sealed class Group
     {

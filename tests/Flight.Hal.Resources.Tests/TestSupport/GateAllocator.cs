@@ -1,11 +1,10 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
 using System.Runtime.InteropServices;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.TestSupport;
 
 /// <summary>An allocator whose allocations of one exact size and alignment (a pool slab) can be failed, or held on a
 /// chosen thread until the test lets them go (then failed): a way to stop a request while its budget hold stands.</summary>
-public sealed unsafe class GateAllocator : NativeAllocator
+public sealed unsafe class GateAllocator : NativeAllocator, IDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<nint, nuint> _live = new();
@@ -19,20 +18,34 @@ public sealed unsafe class GateAllocator : NativeAllocator
         _gatedAlignment = gatedAlignment;
     }
 
+    private volatile bool _failGated;
+    private volatile int _targetThreadId = -1;
+    private volatile int _pauseOnCall;
+    private volatile bool _succeedAfterPause;
+
     /// <summary>Gated allocations fail (return null) while true.</summary>
-    public volatile bool FailGated;
+    public bool FailGated { get => _failGated; set => _failGated = value; }
 
     /// <summary>The thread whose <see cref="PauseOnCall"/>-th gated allocation pauses.</summary>
-    public volatile int TargetThreadId = -1;
+    public int TargetThreadId { get => _targetThreadId; set => _targetThreadId = value; }
 
     /// <summary>Which gated call (1-based) on the target thread pauses; 0: none.</summary>
-    public volatile int PauseOnCall;
+    public int PauseOnCall { get => _pauseOnCall; set => _pauseOnCall = value; }
 
     /// <summary>After a pause, allocate for real instead of failing.</summary>
-    public volatile bool SucceedAfterPause;
+    public bool SucceedAfterPause { get => _succeedAfterPause; set => _succeedAfterPause = value; }
 
-    public readonly ManualResetEventSlim Paused = new(false);
-    public readonly ManualResetEventSlim Resume = new(false);
+    /// <summary>Set when the paused call starts waiting.</summary>
+    public ManualResetEventSlim Paused { get; } = new(false);
+
+    /// <summary>Set by the test to let the paused call go on.</summary>
+    public ManualResetEventSlim Resume { get; } = new(false);
+
+    public void Dispose()
+    {
+        Paused.Dispose();
+        Resume.Dispose();
+    }
 
     public int LiveCount
     {

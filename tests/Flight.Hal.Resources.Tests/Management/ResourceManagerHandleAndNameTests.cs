@@ -1,20 +1,18 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
 using System.Runtime.InteropServices;
 using Flight.Hal.Resources.Native;
 using Flight.Hal.Resources.Tests.Native;
 using Flight.Hal.Resources.Tests.TestSupport;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.Management;
 
-/// <summary>Review probes of handles, names and the C ABI's handling of them. Tests named <c>DEFECT_*</c> fail on purpose.</summary>
-public class HandleReviewTests
+/// <summary>Adversarial probes of handles, names and the C ABI's handling of them.</summary>
+public class ResourceManagerHandleAndNameTests
 {
     private static ResourceHandle Forge(ResourceHandle like, int index, uint generation) =>
         ResourceHandle.FromRawValue(((ulong)generation << 32) | ((ulong)(uint)index << 10) | (like.RawValue & 0x3FF));
 
     [Fact]
-    [Trait("Review", "Defect")]
-    public void DEFECT_ForgedHandlesThatWereNeverIssued_AreReportedStale_NotInvalid()
+    public void ForgedHandlesThatWereNeverIssued_AreInvalid_NotStale()
     {
         // README: "Handles that are null, forged or from another manager (live or disposed) return InvalidHandle";
         // StaleHandle means "released already". A forged handle with the manager's own tag, but an index never used or a
@@ -99,8 +97,7 @@ public class HandleReviewTests
     }
 
     [Fact]
-    [Trait("Review", "Defect")]
-    public unsafe void DEFECT_CAbi_ReleaseOwnedWithUnknownOwners_CreatesOwnersForever_ThenFailsWithInternalError()
+    public unsafe void CAbi_ReleaseOwnedWithUnknownOwners_CreatesNoOwner()
     {
         // fhr_release_owned (and fhr_share, fhr_acquire_owned) intern the owner name before anything else, so even a
         // release of the null handle creates a permanent owner (and a wait-for-graph row). After 65,535 distinct names

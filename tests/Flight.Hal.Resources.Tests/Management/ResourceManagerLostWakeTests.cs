@@ -1,16 +1,14 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
 using Flight.Hal.Resources.Tests.TestSupport;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.Management;
 
 /// <summary>Stress probe for a lost wake in the refusal-gated wake (see the review report): two requests that hold budget
 /// and then fail on video RAM, and a waiter that needs the budget. The interleaving that loses the wake needs one
 /// request's baseline read and hold to fall between the waiter's refusal announcement and its last recheck, so this
 /// rarely fires; it passes unless the wake is lost.</summary>
-public class LostWakeStressTests
+public class ResourceManagerLostWakeTests
 {
     [Fact]
-    [Trait("Review", "Stress")]
     public async Task WaiterOnABudgetThatTwoDoomedRequestsHoldInTurn_IsNeverLeftAsleep()
     {
         using var manager = new ResourceManager(TestProfiles.Small());

@@ -1,12 +1,11 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
 using System.Collections.Concurrent;
 using Flight.Hal.Resources.Tests.TestSupport;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.Management;
 
-/// <summary>Review probes: concurrent acquire/release/share/emergency/timeouts with reclamation that releases a shared
+/// <summary>Adversarial probes: concurrent acquire/release/share/emergency/timeouts with reclamation that releases a shared
 /// cache, budget changes and allocator failures; at quiescence every count must add up.</summary>
-public class ConcurrencyReviewTests
+public class ResourceManagerMixedConcurrencyTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 

@@ -1,10 +1,10 @@
-#pragma warning disable // review probes: analyzer style rules do not apply
+using Flight.Hal.Resources.Tests.TestSupport;
 using System.Collections.Concurrent;
 
-namespace Flight.Hal.Resources.Tests.Review;
+namespace Flight.Hal.Resources.Tests.Budgets;
 
-/// <summary>Review probes of serialised, coalesced pressure delivery. Tests named <c>DEFECT_*</c> fail on purpose.</summary>
-public class PressureReviewTests
+/// <summary>Adversarial probes of serialised, coalesced pressure delivery.</summary>
+public class PressureDeliveryOrderTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -16,8 +16,7 @@ public class PressureReviewTests
     });
 
     [Fact]
-    [Trait("Review", "Defect")]
-    public void DEFECT_ChangesPublishedDuringACallback_AreDeliveredInTypeOrder_NotPublicationOrder()
+    public void ChangesPublishedDuringACallback_AreDeliveredInPublicationOrder()
     {
         // The class remarks promise delivery "in the order the levels were published". Inside a Custom callback,
         // Hardware crosses into Medium first and Memory second; after the callback returns they are delivered Memory
