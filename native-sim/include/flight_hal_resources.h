@@ -12,8 +12,9 @@
  *    fhr_acquire and `profile` of fhr_manager_create), an unknown enum value or a string that is not valid UTF-8 returns
  *    FHR_INVALID_ARGUMENT; an unknown or destroyed manager returns FHR_INVALID_HANDLE; an unexpected failure inside
  *    returns FHR_INTERNAL_ERROR. Out-pointers are set (to 0 / FHR_NULL_HANDLE) on failure where the function says so.
- *  - Handles: a released handle is FHR_STALE_HANDLE; a null, forged or foreign handle — one from another manager, also
- *    from a manager destroyed long ago — is FHR_INVALID_HANDLE. Neither touches anything.
+ *  - Handles: a handle this manager issued and has since released is FHR_STALE_HANDLE; a null, forged (never issued)
+ *    or foreign handle — one from another manager, also from a manager destroyed long ago — is FHR_INVALID_HANDLE.
+ *    Neither touches anything.
  *  - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Names and owners seen before are looked
  *    up without allocating.
  *  - Cost: once warm, no call allocates on the library's managed heap (acquire, release, resolve, share, find, stats).

@@ -11,7 +11,7 @@ namespace Flight.Hal.Resources;
 /// for it: <see cref="ResourceFlags.GpuAccessible"/> to video RAM and <see cref="ResourceFlags.AudioAccessible"/> to
 /// sound RAM where the profile has them, everything else to main RAM.</para>
 /// <para><b>Handles.</b> An anonymous (no name, no owner), non-shareable request served by a pool gets the pool block's
-/// own handle and a 8-byte record beside the block: no lock, no allocation. Every other resource gets a registry entry
+/// own handle and a 12-byte record beside the block: no lock, no allocation. Every other resource gets a registry entry
 /// (24 bytes plus an 8-byte key) under a short lock. Either way a released or stale handle is detected by its
 /// generation, a handle of another manager or a forged one is refused with <see cref="ResourceStatus.InvalidHandle"/>,
 /// and nothing is touched.</para>
@@ -27,9 +27,10 @@ namespace Flight.Hal.Resources;
 /// <para><b>Disposal.</b> <see cref="Dispose"/> reports every live resource (<see cref="ResourceManagerOptions.LeakReported"/>)
 /// and returns all native memory; a manager that is never disposed returns it when finalized.</para>
 /// <para>This class is thread-safe. All members may be used by multiple threads concurrently, except
-/// <see cref="Dispose"/>, which must not race with other calls. Anonymous pooled acquisitions and releases are lock-free
-/// (a thread-local block cache, a compare-and-swap on the block's generation, lock-free budget accounting); registry
-/// operations take one short lock; a blocked acquisition sleeps on a monitor that releases pulse.</para>
+/// <see cref="Dispose"/>, which must not race with other calls (blocked acquisitions are the exception: Dispose wakes
+/// them and waits for them to leave). Anonymous pooled acquisitions served from the thread's block cache, and releases,
+/// are lock-free (a compare-and-swap on the block's generation, lock-free budget accounting); registry operations take
+/// one short lock; a blocked acquisition sleeps until a release frees something in the budget or region it waits for.</para>
 /// </remarks>
 public sealed partial class ResourceManager : IDisposable
 {
