@@ -74,7 +74,7 @@ public sealed partial class ResourceManager : IDisposable
 
     private readonly ConcurrentDictionary<ulong, string>? _stacks;
     private readonly object _waitLock = new();
-    private HandleChain? _scopePages;
+    private readonly List<IDisposable> _attachments = []; // GetOrAddAttachment; under _lock.
     private int _waiters;                    // Acquisitions in a Blocking/Timeout wait loop (retrying or asleep).
     private readonly long[] _keyEpochs;      // Per wait-for key: moves (under _waitLock) when something that may make
                                              // room in it is released; a waiter sleeps while its key's epoch stands.
@@ -477,7 +477,12 @@ public sealed partial class ResourceManager : IDisposable
 
         lock (_lock)
         {
-            _scopePages?.Dispose();
+            foreach (IDisposable attachment in _attachments)
+            {
+                attachment.Dispose();
+            }
+
+            _attachments.Clear();
             _pools.DisposeByOwner();
             foreach (PoolBinding binding in _bindings)
             {
@@ -498,50 +503,34 @@ public sealed partial class ResourceManager : IDisposable
     /// <inheritdoc/>
     public override string ToString() => $"ResourceManager({_profile.Name})";
 
-    /// <summary>The scope page store, once <see cref="TryGetScopePages"/> has created it (every <c>ResourceScope</c> began
-    /// with that call).</summary>
-    internal HandleChain ScopePages
+    /// <summary>State a higher layer keeps per manager (the scopes' page store), created on first use under the registry
+    /// lock and disposed with the manager, before its pools and regions, since it may have been carved from them.</summary>
+    /// <typeparam name="T">The attachment's type; one attachment per type.</typeparam>
+    /// <param name="create">Creates it; may throw (nothing is kept then).</param>
+    /// <returns>The attachment.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    internal T GetOrAddAttachment<T>(Func<ResourceManager, T> create)
+        where T : class, IDisposable
     {
-        get
-        {
-            HandleChain? pages = Volatile.Read(ref _scopePages);
-            Debug.Assert(pages != null, "A scope exists only after TryGetScopePages succeeded.");
-            return pages;
-        }
-    }
-
-    /// <summary>The scope page store, created on first use (by <c>ResourceScope</c>).</summary>
-    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.OutOfMemory"/> when its bookkeeping could not be
-    /// allocated; <see cref="ResourceStatus.CapacityExceeded"/> when every handle tag of the process is taken.</returns>
-    internal ResourceStatus TryGetScopePages(out HandleChain pages)
-    {
-        HandleChain? existing = Volatile.Read(ref _scopePages);
-        if (existing != null)
-        {
-            pages = existing;
-            return ResourceStatus.Ok;
-        }
-
         lock (_lock)
         {
             ThrowIfDisposed();
-            try
+            foreach (IDisposable attachment in _attachments)
             {
-                pages = _scopePages ??= new HandleChain(_options.MaxScopePages, _allocator);
-                return ResourceStatus.Ok;
+                if (attachment is T found)
+                {
+                    return found;
+                }
             }
-            catch (OutOfMemoryException)
-            {
-                pages = null!;
-                return ResourceStatus.OutOfMemory;
-            }
-            catch (IssuerLimitException)
-            {
-                pages = null!;
-                return ResourceStatus.CapacityExceeded;
-            }
+
+            T created = create(this);
+            _attachments.Add(created);
+            return created;
         }
     }
+
+    /// <summary>The allocator the manager's own native memory comes from (for attachments).</summary>
+    internal NativeAllocator Allocator => _allocator;
 
     private void ThrowIfDisposed()
     {

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>A region backed directly by the host's allocator (<see cref="RegionBacking.HostHeap"/>): one native
+/// <summary>A region backed directly by the host's allocator (a profile region with host-heap backing): one native
 /// allocation per request, counted against the region's size, every live pointer remembered so that
 /// <see cref="Dispose"/> (or the finalizer) returns them all.</summary>
 /// <remarks>This class is thread-safe: all members may be used by multiple threads concurrently.</remarks>

@@ -129,7 +129,7 @@ public static class ResourceManagerScopingExtensions
         }
 
         scope = default;
-        ResourceStatus status = manager.TryGetScopePages(out HandleChain pages);
+        ResourceStatus status = HandleChain.TryGetFor(manager, out HandleChain pages);
         if (status != ResourceStatus.Ok)
         {
             return status;
@@ -138,7 +138,7 @@ public static class ResourceManagerScopingExtensions
         status = pages.TryCreate(out ResourceHandle list);
         if (status == ResourceStatus.Ok)
         {
-            scope = new ResourceScope(manager, list);
+            scope = new ResourceScope(manager, pages, list);
         }
 
         return status;

@@ -13,16 +13,18 @@ namespace Flight.Hal.Resources;
 public readonly ref struct ResourceScope
 {
     private readonly ResourceManager? _manager;
-    private readonly ResourceHandle _list;
+    private readonly HandleChain? _pages;   // The manager's scope page store (an attachment of the manager).
+    private readonly ResourceHandle _list;  // This scope's list in it: the handle of its first page.
 
-    internal ResourceScope(ResourceManager manager, ResourceHandle list)
+    internal ResourceScope(ResourceManager manager, HandleChain pages, ResourceHandle list)
     {
         _manager = manager;
+        _pages = pages;
         _list = list;
     }
 
     /// <summary>Resources held by the scope now; 0 once disposed.</summary>
-    public int Count => IsUsable ? Math.Max(0, _manager!.ScopePages.Count(_list)) : 0;
+    public int Count => IsUsable ? Math.Max(0, _pages!.Count(_list)) : 0;
 
     private bool IsUsable => _manager != null && !_manager.IsDisposed;
 
@@ -56,7 +58,7 @@ public readonly ref struct ResourceScope
             return ResourceStatus.StaleHandle;
         }
 
-        HandleChain pages = _manager.ScopePages;
+        HandleChain pages = _pages!;
         ResourceStatus status = pages.TryReserveSlot(_list);
         if (status != ResourceStatus.Ok)
         {
@@ -131,7 +133,7 @@ public readonly ref struct ResourceScope
             return _manager == null ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
         }
 
-        return _manager!.ScopePages.TryAppend(_list, handle);
+        return _pages!.TryAppend(_list, handle);
     }
 
     /// <summary>Releases everything acquired through the scope, last first; does nothing the second time.</summary>
@@ -142,10 +144,10 @@ public readonly ref struct ResourceScope
             return;
         }
 
-        HandleChain pages = _manager!.ScopePages;
+        HandleChain pages = _pages!;
         while (pages.TryPop(_list, out ResourceHandle handle))
         {
-            _manager.Release(handle); // a handle released by hand already is stale: nothing happens
+            _manager!.Release(handle); // a handle released by hand already is stale: nothing happens
         }
 
         pages.Free(_list);

@@ -22,9 +22,18 @@ public class ResourceManagerCrossThreadTests
         manager.Acquire(Hw(TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
         manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
 
+        using var aStarted = new ManualResetEventSlim(false);
         Task<ResourceStatus> aWaits = Task.Factory.StartNew(
-            () => manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: a),
+            () =>
+            {
+                aStarted.Set();
+                return manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: a);
+            },
             TaskCreationOptions.LongRunning);
+
+        // A's thread is running before B asks (on a loaded machine a new thread may start seconds late: then both waits
+        // would run one after the other and neither close the cycle).
+        Assert.True(aStarted.Wait(Patience));
         await Task.Delay(300);
         ResourceStatus bStatus = manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: b);
         ResourceStatus aStatus = await aWaits.WaitAsync(Patience);
@@ -59,9 +68,15 @@ public class ResourceManagerCrossThreadTests
             },
             TaskCreationOptions.LongRunning);
 
+        using var aStarted = new ManualResetEventSlim(false);
         Task<ResourceStatus> aWaits = Task.Factory.StartNew(
-            () => manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1.5), owner: a),
+            () =>
+            {
+                aStarted.Set();
+                return manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1.5), owner: a);
+            },
             TaskCreationOptions.LongRunning);
+        Assert.True(aStarted.Wait(Patience));
         await Task.Delay(300);
         Task<ResourceStatus> bWaits = Task.Factory.StartNew(
             () => manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1), owner: b),
@@ -216,7 +231,7 @@ public class ResourceManagerThreadsAndScopesTests
         // ended all its scopes keeps a page cached, and another thread cannot begin its 16th scope. (Scopes are ref
         // structs, so the pages are taken the way TryBeginScope and ResourceScope.Dispose take them.)
         using var manager = new ResourceManager(TestProfiles.Small(), new ResourceManagerOptions { MaxScopePages = 16 });
-        Assert.Equal(ResourceStatus.Ok, manager.TryGetScopePages(out HandleChain pages));
+        Assert.Equal(ResourceStatus.Ok, HandleChain.TryGetFor(manager, out HandleChain pages));
         using var done = new ManualResetEventSlim(false);
         using var finish = new ManualResetEventSlim(false);
         var first = new Thread(() =>

@@ -109,7 +109,7 @@ public class ScopingTests
         Assert.All(handles, h => Assert.False(manager.Contains(h)));
         Assert.Equal(0, manager.GetStats(ResourceType.Memory).CurrentBytes);
         Assert.Equal(0, manager.LiveCount);
-        Assert.Equal(0, manager.ScopePages.Stats.UsedBlocks);
+        Assert.Equal(0, Pages(manager).Stats.UsedBlocks);
     }
 
     [Fact]
@@ -193,5 +193,11 @@ public class ScopingTests
         });
 
         Assert.Equal(0, bytes);
+    }
+
+    private static HandleChain Pages(ResourceManager manager)
+    {
+        Assert.Equal(ResourceStatus.Ok, HandleChain.TryGetFor(manager, out HandleChain pages));
+        return pages;
     }
 }

@@ -200,6 +200,29 @@ internal sealed unsafe class HandleChain : IDisposable
 
     public void Dispose() => _pages.Dispose();
 
+    /// <summary>The page store of <paramref name="manager"/>'s scopes, created on first use and disposed with the manager.</summary>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.OutOfMemory"/> when its bookkeeping could not be
+    /// allocated; <see cref="ResourceStatus.CapacityExceeded"/> when every handle tag of the process is taken.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public static ResourceStatus TryGetFor(ResourceManager manager, out HandleChain pages)
+    {
+        try
+        {
+            pages = manager.GetOrAddAttachment(static m => new HandleChain(m.Options.MaxScopePages, m.Allocator));
+            return ResourceStatus.Ok;
+        }
+        catch (OutOfMemoryException)
+        {
+            pages = null!;
+            return ResourceStatus.OutOfMemory;
+        }
+        catch (IssuerLimitException)
+        {
+            pages = null!;
+            return ResourceStatus.CapacityExceeded;
+        }
+    }
+
     private Page* PageOf(ResourceHandle page)
     {
         // SAFETY: every handle passed here is the list's first page, checked by IsRented, or a page linked from it,

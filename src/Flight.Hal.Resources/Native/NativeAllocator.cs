@@ -81,7 +81,7 @@ public abstract unsafe class NativeAllocator
     }
 
     /// <summary>Whether memory this allocator handed out may still be read. False only when the allocator's own backing
-    /// has gone (an <see cref="ArenaAllocator"/> whose arena was disposed or finalized first): a finalizer must then not
+    /// has gone (an allocator over an arena that was disposed or finalized first): a finalizer must then not
     /// read what it allocated here, only give it back.</summary>
     internal virtual bool AllocationsReadable => true;
 
