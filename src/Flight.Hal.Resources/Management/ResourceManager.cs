@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
@@ -50,38 +49,8 @@ public sealed partial class ResourceManager : IDisposable
     private readonly ResourceManagerOptions _options;
     private readonly NativeAllocator _allocator;
     private readonly ResourceBudgetManager _budgets;
-    private readonly Region[] _regions;
-    private readonly Region _main;
-    private readonly Region _video;          // The main region when the profile has no video RAM.
-    private readonly Region _sound;          // The main region when the profile has no sound RAM.
-    private readonly ArenaAllocator? _poolSource;
-    private readonly PoolManager _pools;
-    private readonly PoolBinding?[] _poolByTag = new PoolBinding?[HandleLayout.MaxTag + 1];
-    private readonly PoolBinding[] _bindings;
-    private readonly int _keyCount;          // Wait-for keys: one per resource type, then one per region.
-
-    private readonly object _lock = new();   // Guards everything below up to _stacks.
-    private readonly HandleTable<Entry> _registry;
-    private readonly HandleTable<ShareBody> _bodies;
-    private readonly int _registryTag;
-    private readonly uint _registryBase;     // The registry's base generation: older handles with its tag are foreign.
-    private readonly NameTable<ResourceHandle> _names;   // Resource names; the value is the latest live handle with the name.
-    private readonly NameTable<byte> _owners = new(0);    // Owner names; never released, so ids are dense from 1.
-    private readonly WaitForGraph _graph;
-    private int _registeredPoolBlocks;       // Pool blocks whose resource is in the registry (for LiveCount).
-    private long _registeredPoolBytes;       // Their sizes: main-memory usage the wait-for graph sees besides regions.
-    private readonly long[] _regionBytes;    // Per region: bytes of the manager's allocations there (interlocked; in flight too).
-
-    private readonly ConcurrentDictionary<ulong, string>? _stacks;
-    private readonly object _waitLock = new();
     private readonly List<IDisposable> _attachments = []; // GetOrAddAttachment; under _lock.
-    private int _waiters;                    // Acquisitions in a Blocking/Timeout wait loop (retrying or asleep).
-    private readonly long[] _keyEpochs;      // Per wait-for key: moves (under _waitLock) when something that may make
-                                             // room in it is released; a waiter sleeps while its key's epoch stands.
     private volatile bool _disposed;
-
-    [ThreadStatic]
-    private static ResourceManager? t_waitingIn; // The manager whose wait loop this thread is in (Dispose from a callback).
 
     /// <summary>Creates a manager for <paramref name="profile"/>: its budgets, its pools (made thread-safe) and one
     /// allocator per memory region (an arena over a fixed block, or the host heap).</summary>
@@ -107,11 +76,12 @@ public sealed partial class ResourceManager : IDisposable
         _budgets = new ResourceBudgetManager(profile.Budgets);
         _keyCount = ResourceTypes.Count + profile.Regions.Count;
         _graph = new WaitForGraph(_keyCount);
-        _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
         _keyEpochs = new long[_keyCount];
+        _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
         _regionBytes = new long[profile.Regions.Count];
         _stacks = options.CaptureAcquisitionStacks ? new ConcurrentDictionary<ulong, string>() : null;
 
+        // Built bottom up; what was built is disposed, top down, if a later part fails.
         var built = new List<IDisposable>();
         try
         {
@@ -127,9 +97,8 @@ public sealed partial class ResourceManager : IDisposable
             _sound = Array.Find(_regions, r => r.Spec.Kind == RegionKind.Sound) ?? _main;
 
             // Pools carve their slabs from main memory: on an arena-backed profile they compete for the machine's bytes.
-            _poolSource = _main.Arena != null ? new ArenaAllocator(_main.Arena) : null;
             IEnumerable<PoolConfig> pools = (options.Pools ?? profile.Pools).Select(c => c with { ThreadSafe = true });
-            _pools = new PoolManager(pools, _poolSource ?? _allocator);
+            _pools = new PoolManager(pools, _main.Memory is Arena arena ? new ArenaAllocator(arena) : _allocator);
             _pools.MarkOwnedByManager();
             built.Add(new Disposer(_pools.DisposeByOwner));
             _bindings = new PoolBinding[_pools.Pools.Count];
@@ -183,44 +152,6 @@ public sealed partial class ResourceManager : IDisposable
     /// <summary>Callback exceptions caught since creation.</summary>
     public long CallbackFaults => _budgets.CallbackFaults;
 
-    /// <summary>Live handles (each owner of a shared resource counts once): the handles the leak report would list.</summary>
-    /// <remarks>Counts the anonymous pooled resources by their records (a block rented around the manager through
-    /// <see cref="Pools"/> is not a resource) and the registry's entries: O(pool blocks issued), exact when no acquisition
-    /// or release is in flight.</remarks>
-    public int LiveCount
-    {
-        get
-        {
-            ThrowIfDisposed();
-            int pooled = 0;
-            foreach (PoolBinding binding in _bindings)
-            {
-                SlabPool pool = binding.Pool;
-                int issued = pool.IssuedCount;
-                for (int i = 0; i < issued; i++)
-                {
-                    ResourceHandle handle = pool.RentedHandleAt(i);
-                    if (!handle.IsNull && CheckPooled(binding, handle.RawValue, out _) == ResourceStatus.Ok)
-                    {
-                        pooled++;
-                    }
-                }
-            }
-
-            lock (_lock)
-            {
-                return pooled + _registry.Count;
-            }
-        }
-    }
-
-    /// <summary>Native bytes of bookkeeping per live resource: the registry's slot, or a pooled block's record and
-    /// generation.</summary>
-    public static int RegistryBytesPerResource => HandleTable<Entry>.BytesPerSlot;
-
-    /// <summary>Bookkeeping bytes per pooled anonymous resource: its record beside the block plus the pool's generation.</summary>
-    public static int PooledBytesPerResource => System.Runtime.CompilerServices.Unsafe.SizeOf<PooledRecord>() + PoolStats.BookkeepingBytesPerBlock;
-
     /// <summary>The budget in force for <paramref name="type"/>.</summary>
     /// <param name="type">The resource type.</param>
     /// <returns>The budget.</returns>
@@ -252,29 +183,6 @@ public sealed partial class ResourceManager : IDisposable
     /// <returns>The level.</returns>
     public ResourcePressure GetPressure(ResourceType type) => _budgets.GetPressure(type);
 
-    /// <summary>Snapshots of every region of the profile, in the profile's order.</summary>
-    /// <returns>One entry per region.</returns>
-    public RegionStats[] GetRegionStats()
-    {
-        ThrowIfDisposed();
-        var stats = new RegionStats[_regions.Length];
-        for (int i = 0; i < stats.Length; i++)
-        {
-            stats[i] = _regions[i].GetStats();
-        }
-
-        return stats;
-    }
-
-    /// <summary>A snapshot of the region of kind <paramref name="kind"/> (main memory when the profile has none of that kind).</summary>
-    /// <param name="kind">Main, video or sound.</param>
-    /// <returns>The statistics.</returns>
-    public RegionStats GetRegionStats(RegionKind kind)
-    {
-        ThrowIfDisposed();
-        return RegionFor(kind).GetStats();
-    }
-
     /// <summary>Registers a callback for every pressure level change of every type.</summary>
     /// <param name="callback">Called outside every lock, on the thread whose acquisition or release changed the level.</param>
     /// <returns>Dispose it to unregister (idempotent).</returns>
@@ -291,137 +199,6 @@ public sealed partial class ResourceManager : IDisposable
     public IDisposable RegisterReclamationCallback(ResourceType type, ReclamationCallback callback) =>
         _budgets.RegisterReclamationCallback(type, callback);
 
-    /// <summary>The owner called <paramref name="name"/>, created on first use.</summary>
-    /// <param name="name">A non-empty name such as "GraphicsDriver".</param>
-    /// <returns>The owner; the same name always returns the same owner.</returns>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
-    /// <exception cref="InvalidOperationException"><see cref="MaxOwners"/> owners exist already.</exception>
-    /// <remarks>Allocates nothing for a name seen before.</remarks>
-    public ResourceOwner GetOwner(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        return GetOwner(name.AsSpan(), name);
-    }
-
-    /// <summary>The owner called <paramref name="name"/>, created on first use; for names in a buffer (the C ABI).</summary>
-    /// <param name="name">A non-empty name.</param>
-    /// <returns>The owner.</returns>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
-    /// <exception cref="InvalidOperationException"><see cref="MaxOwners"/> owners exist already.</exception>
-    /// <remarks>Allocates nothing for a name seen before.</remarks>
-    public ResourceOwner GetOwner(ReadOnlySpan<char> name)
-    {
-        if (name.IsEmpty)
-        {
-            ThrowHelper.ThrowArgument(nameof(name), "An owner's name is not empty.");
-        }
-
-        return GetOwner(name, null);
-    }
-
-    /// <summary>Finds the owner called <paramref name="name"/> without creating it.</summary>
-    /// <param name="name">The owner's name.</param>
-    /// <param name="owner">On <see cref="ResourceStatus.Ok"/>, the owner; otherwise <see cref="ResourceOwner.None"/>.</param>
-    /// <returns><see cref="ResourceStatus.Ok"/>, or <see cref="ResourceStatus.NotFound"/> when no owner has that name.</returns>
-    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
-    /// <remarks>Allocates nothing. Owners, once created, last as long as the manager.</remarks>
-    public ResourceStatus TryFindOwner(ReadOnlySpan<char> name, out ResourceOwner owner)
-    {
-        ThrowIfDisposed();
-        lock (_lock)
-        {
-            int id = name.IsEmpty ? 0 : _owners.FindHeld(name);
-            owner = id == 0 ? ResourceOwner.None : new ResourceOwner(id, _id, _owners.NameOf(id));
-            return id == 0 ? ResourceStatus.NotFound : ResourceStatus.Ok;
-        }
-    }
-
-    private ResourceOwner GetOwner(ReadOnlySpan<char> name, string? text)
-    {
-        if (TryGetOwner(name, text, out ResourceOwner owner) != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowInvalidOperation($"A manager has at most {MaxOwners} owners.");
-        }
-
-        return owner;
-    }
-
-    /// <summary><see cref="GetOwner(string)"/> as a status: <see cref="ResourceStatus.CapacityExceeded"/> when
-    /// <see cref="MaxOwners"/> owners exist already (the C ABI reports that rather than throw).</summary>
-    internal ResourceStatus TryGetOwner(ReadOnlySpan<char> name, string? text, out ResourceOwner owner)
-    {
-        ThrowIfDisposed();
-        lock (_lock)
-        {
-            int id = _owners.FindHeld(name);
-            if (id == 0)
-            {
-                if (_owners.Count >= MaxOwners)
-                {
-                    owner = ResourceOwner.None;
-                    return ResourceStatus.CapacityExceeded;
-                }
-
-                id = _owners.AddRef(name, text);
-                int graphId = _graph.AddOwner();
-                Debug.Assert(id == graphId, "Owner ids and the graph's agree.");
-            }
-
-            owner = new ResourceOwner(id, _id, _owners.NameOf(id));
-            return ResourceStatus.Ok;
-        }
-    }
-
-    private string OwnerName(int id) => id == 0 ? ResourceOwner.None.Name : _owners.NameOf(id);
-
-    /// <summary>Every resource alive now, as <see cref="Dispose"/> would report it.</summary>
-    /// <returns>The report (empty when nothing is alive).</returns>
-    public LeakReport CreateLeakReport()
-    {
-        ThrowIfDisposed();
-        return CreateLeakReportCore();
-    }
-
-    private LeakReport CreateLeakReportCore()
-    {
-        var resources = new List<LeakedResource>();
-        foreach (PoolBinding binding in _bindings)
-        {
-            SlabPool pool = binding.Pool;
-            int issued = pool.IssuedCount;
-            for (int i = 0; i < issued; i++)
-            {
-                // Only the manager's own records: a block rented around the manager (through Pools) is not its resource.
-                ResourceHandle handle = pool.RentedHandleAt(i);
-                if (!handle.IsNull && CheckPooled(binding, handle.RawValue, out PooledRecord record) == ResourceStatus.Ok)
-                {
-                    resources.Add(new LeakedResource(
-                        handle, null, pool.Type, record.Size, OwnerName(0), (ResourceFlags)record.Flags, binding.Placement, StackOf(handle)));
-                }
-            }
-        }
-
-        lock (_lock)
-        {
-            foreach (HandleTable<Entry>.Entry slot in _registry)
-            {
-                ref Entry e = ref slot.Value;
-                var handle = (ResourceHandle)slot.Handle;
-                resources.Add(new LeakedResource(
-                    handle,
-                    e.NameId == 0 ? null : _names.NameOf(e.NameId),
-                    e.Type,
-                    e.Size,
-                    OwnerName(e.Owner),
-                    e.Flags,
-                    PlacementName(in e),
-                    StackOf(handle)));
-            }
-        }
-
-        return new LeakReport(_profile.Name, resources);
-    }
-
     /// <summary>Reports the resources still alive (<see cref="ResourceManagerOptions.LeakReported"/>), then returns every
     /// byte of native memory the manager holds. Handles issued before become invalid. Idempotent.</summary>
     /// <remarks>Blocked acquisitions (Blocking, Timeout) are woken and throw <see cref="ObjectDisposedException"/>;
@@ -435,46 +212,8 @@ public sealed partial class ResourceManager : IDisposable
         }
 
         _disposed = true;
-        lock (_waitLock)
-        {
-            for (int key = 0; key < _keyEpochs.Length; key++)
-            {
-                _keyEpochs[key]++;
-            }
-
-            Monitor.PulseAll(_waitLock); // blocked acquisitions wake, see the manager disposed and throw
-
-            // A waiter may be in the middle of a retry (woken by a release just before): it must finish with the pools
-            // before they are freed. A wait of this very thread (Dispose from a callback inside a retry) is not waited for.
-            int own = ReferenceEquals(t_waitingIn, this) ? 1 : 0;
-            while (Volatile.Read(ref _waiters) > own)
-            {
-                Monitor.Wait(_waitLock);
-            }
-        }
-
-        LeakReport report = CreateLeakReportCore();
-
-        if (!report.IsEmpty)
-        {
-            Action<LeakReport>? callback = _options.LeakReported;
-            if (callback == null)
-            {
-                Debug.WriteLine(report.ToString());
-            }
-            else
-            {
-                try
-                {
-                    callback(report);
-                }
-                catch (Exception exception)
-                {
-                    CallbackFaulted?.Invoke(this, new CallbackFaultEventArgs(report.Resources[0].Type, isReclamation: false, exception));
-                }
-            }
-        }
-
+        WakeAndAwaitWaiters();
+        ReportLeaks();
         lock (_lock)
         {
             foreach (IDisposable attachment in _attachments)
@@ -540,77 +279,8 @@ public sealed partial class ResourceManager : IDisposable
         }
     }
 
-    private string? StackOf(ResourceHandle handle) =>
-        _stacks != null && _stacks.TryGetValue(handle.RawValue, out string? stack) ? stack : null;
-
-    private Region RegionFor(RegionKind kind) => kind switch
-    {
-        RegionKind.Video => _video,
-        RegionKind.Sound => _sound,
-        _ => _main,
-    };
-
-    /// <summary>Wakes the acquisitions waiting for <paramref name="typeKey"/> or <paramref name="regionKey"/> (a budget
-    /// and a region something was just freed in; <see cref="NoWait"/> for none) after something was freed; one volatile
-    /// read when nobody waits. Waiters on other keys sleep on.</summary>
-    private void WakeWaiters(int typeKey, int regionKey) => WakeWaiters(typeKey, regionKey, default);
-
-    /// <summary>As <see cref="WakeWaiters(int, int)"/>, for a waiter that is retrying: <paramref name="ownEpochs"/> is
-    /// its snapshot of the keys' epochs; a key nobody else moved since moves in the snapshot too, so a waiter does not
-    /// count its own wake as a reason to retry at once.</summary>
-    private void WakeWaiters(int typeKey, int regionKey, Span<long> ownEpochs)
-    {
-        if (Volatile.Read(ref _waiters) == 0)
-        {
-            return;
-        }
-
-        lock (_waitLock)
-        {
-            Bump(typeKey, ownEpochs);
-            if (regionKey != NoWait && regionKey != typeKey)
-            {
-                Bump(regionKey, ownEpochs);
-            }
-
-            Monitor.PulseAll(_waitLock);
-        }
-    }
-
-    private void Bump(int key, Span<long> ownEpochs)
-    {
-        if (!ownEpochs.IsEmpty && ownEpochs[key] == _keyEpochs[key])
-        {
-            ownEpochs[key]++;
-        }
-
-        Volatile.Write(ref _keyEpochs[key], _keyEpochs[key] + 1);
-    }
-
-    /// <summary>Copies every key's wake epoch (before an attempt: a release after it moves the copy's key).</summary>
-    private void SnapshotEpochs(Span<long> epochs)
-    {
-        for (int key = 0; key < epochs.Length; key++)
-        {
-            epochs[key] = Volatile.Read(ref _keyEpochs[key]);
-        }
-    }
-
     /// <summary>Counts a request refused before it reached the manager (a scope with no page left for its handle).</summary>
     internal void CountRefusal(ResourceType type) => _budgets.CountFailure(type);
-
-    /// <summary>A waiter leaves its wait loop (each pass): once the manager is being disposed, Dispose is told.</summary>
-    private void LeaveWait()
-    {
-        Interlocked.Decrement(ref _waiters);
-        if (_disposed)
-        {
-            lock (_waitLock)
-            {
-                Monitor.PulseAll(_waitLock);
-            }
-        }
-    }
 
     /// <summary>Adapts an action to <see cref="IDisposable"/> for the construction clean-up list.</summary>
     private sealed class Disposer(Action dispose) : IDisposable

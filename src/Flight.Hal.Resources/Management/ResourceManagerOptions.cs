@@ -37,6 +37,8 @@ public sealed record ResourceManagerOptions
 
     /// <summary>Pages of 30 handles available to all <c>ResourceScope</c>s at once (256 bytes each, allocated as
     /// needed). 1 to 1,048,576.</summary>
+    /// <remarks>The one setting a higher layer reads (Scoping's page store, which the manager only keeps and disposes):
+    /// it lives here so that one options object configures a manager and everything attached to it.</remarks>
     public int MaxScopePages { get; init; } = 4096;
 
     /// <summary>Throws if a value is out of range.</summary>

@@ -26,7 +26,7 @@ namespace Flight.Hal.Resources;
 /// once (each operation holds a short spin lock: one compare-and-swap to enter, a store to leave). Otherwise use one thread at a time. <see cref="Dispose"/> must not
 /// race with other members.</para>
 /// </remarks>
-public sealed unsafe class Arena : IDisposable
+public sealed unsafe class Arena : IDisposable, IRegionAllocator
 {
     private const int SlLog2 = 4;            // 16 second-level classes per power of two
     private const int SlCount = 1 << SlLog2;
@@ -335,6 +335,33 @@ public sealed unsafe class Arena : IDisposable
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc/>
+    ResourceStatus IRegionAllocator.TryAllocate(long size, int alignment, out ulong memory)
+    {
+        ResourceStatus status = TryAllocate(size, alignment, out ResourceHandle handle);
+        memory = handle.RawValue;
+        return status;
+    }
+
+    /// <inheritdoc/>
+    void IRegionAllocator.Free(ulong memory)
+    {
+        if (!CanFree)
+        {
+            return; // disposed: the region went back whole
+        }
+
+        ResourceStatus status = Free(ResourceHandle.FromRawValue(memory));
+        Debug.Assert(status == ResourceStatus.Ok, "A region allocation is freed exactly once.");
+    }
+
+    /// <inheritdoc/>
+    nint IRegionAllocator.AddressOf(ulong memory)
+    {
+        TryResolve(ResourceHandle.FromRawValue(memory), out nint address, out _);
+        return address;
     }
 
     /// <summary>Walks every block in address order and checks the arena's invariants; for tests.</summary>

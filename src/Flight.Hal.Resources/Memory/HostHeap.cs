@@ -6,7 +6,7 @@ namespace Flight.Hal.Resources;
 /// allocation per request, counted against the region's size, every live pointer remembered so that
 /// <see cref="Dispose"/> (or the finalizer) returns them all.</summary>
 /// <remarks>This class is thread-safe: all members may be used by multiple threads concurrently.</remarks>
-internal sealed unsafe class HostHeap : IDisposable
+internal sealed unsafe class HostHeap : IRegionAllocator
 {
     private readonly NativeAllocator _allocator;
     private readonly long _capacity;
@@ -16,6 +16,7 @@ internal sealed unsafe class HostHeap : IDisposable
     private long _used;
     private long _peak;
     private long _failures;
+    private long _allocations;
     private bool _disposed;
 
     public HostHeap(long capacity, int minAlignment, NativeAllocator allocator)
@@ -40,30 +41,11 @@ internal sealed unsafe class HostHeap : IDisposable
         }
     }
 
-    public long Capacity => _capacity;
-
-    public long Used => Volatile.Read(ref _used);
-
-    public long Peak => Volatile.Read(ref _peak);
-
-    public long Failures => Volatile.Read(ref _failures);
-
-    public int LiveCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _live.Count;
-            }
-        }
-    }
-
     /// <summary>Allocates <paramref name="size"/> bytes; <see cref="ResourceStatus.RegionExhausted"/> past the region's
-    /// size, <see cref="ResourceStatus.OutOfMemory"/> when the host refuses.</summary>
-    public ResourceStatus TryAllocate(long size, int alignment, out nint address)
+    /// size, <see cref="ResourceStatus.OutOfMemory"/> when the host refuses. The token is the address.</summary>
+    public ResourceStatus TryAllocate(long size, int alignment, out ulong memory)
     {
-        address = 0;
+        memory = 0;
         nuint align = (nuint)Math.Max(alignment, _minAlignment);
         lock (_lock)
         {
@@ -81,9 +63,10 @@ internal sealed unsafe class HostHeap : IDisposable
                 return ResourceStatus.OutOfMemory;
             }
 
-            address = (nint)pointer;
-            _live.Add(address, ((nuint)size, align));
+            memory = (ulong)pointer;
+            _live.Add((nint)pointer, ((nuint)size, align));
             _used += size;
+            _allocations++;
             _peak = Math.Max(_peak, _used);
             return ResourceStatus.Ok;
         }
@@ -91,8 +74,9 @@ internal sealed unsafe class HostHeap : IDisposable
 
     /// <summary>Frees an address <see cref="TryAllocate"/> returned.</summary>
     /// <exception cref="InvalidOperationException">The address is not live here (an accounting bug in the caller).</exception>
-    public void Free(nint address)
+    public void Free(ulong memory)
     {
+        nint address = (nint)memory;
         lock (_lock)
         {
             if (_disposed)
@@ -107,6 +91,22 @@ internal sealed unsafe class HostHeap : IDisposable
 
             _allocator.Free((void*)address, block.Bytes, block.Alignment);
             _used -= (long)block.Bytes;
+        }
+    }
+
+    /// <summary>The address behind a token: the token itself.</summary>
+    public nint AddressOf(ulong memory) => (nint)memory;
+
+    /// <summary>The heap's use in an arena's terms: capacity is the bytes it may hand out, nothing is reserved, and the
+    /// free bytes are one piece (the host finds room for any request up to them, or says OutOfMemory).</summary>
+    public ArenaStats GetStats()
+    {
+        lock (_lock)
+        {
+            long free = _capacity - _used;
+            return new ArenaStats(
+                _capacity, ReservedBytes: 0, _used, free, _peak, LargestFreeBlock: free, _live.Count,
+                FreeBlockCount: free > 0 ? 1 : 0, _allocations, _failures, FragmentationFailures: 0);
         }
     }
 

@@ -536,7 +536,7 @@ public sealed unsafe class SlabPool : IDisposable
     /// <summary>The address of the block behind a handle <see cref="IsRented"/> accepted.</summary>
     /// <remarks>Undefined for any other handle: the caller must have checked.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal nint AddressOfRented(ulong raw) => (nint)BlockAddress(HandleLayout.Index(raw));
+    internal nint AddressOfRentedUnchecked(ulong raw) => (nint)BlockAddress(HandleLayout.Index(raw));
 
     /// <summary>Blocks ever handed out; indices below it may be rented.</summary>
     internal int IssuedCount => Volatile.Read(ref _bumpIndex);

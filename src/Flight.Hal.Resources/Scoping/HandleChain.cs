@@ -227,7 +227,7 @@ internal sealed unsafe class HandleChain : IDisposable
     {
         // SAFETY: every handle passed here is the list's first page, checked by IsRented, or a page linked from it,
         // which stays rented for as long as it is linked.
-        nint address = _pages.AddressOfRented(page.RawValue);
+        nint address = _pages.AddressOfRentedUnchecked(page.RawValue);
         Debug.Assert(address != 0, "A linked page is rented.");
         return (Page*)address;
     }

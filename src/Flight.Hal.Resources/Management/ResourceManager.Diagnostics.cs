@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>Diagnostics: the live count, bookkeeping sizes, the leak report and acquisition stacks.</summary>
+public sealed partial class ResourceManager
+{
+    private readonly ConcurrentDictionary<ulong, string>? _stacks; // Acquisition stacks by handle, when captured.
+
+    /// <summary>Live handles (each owner of a shared resource counts once): the handles the leak report would list.</summary>
+    /// <remarks>Counts the anonymous pooled resources by their records (a block rented around the manager through
+    /// <see cref="Pools"/> is not a resource) and the registry's entries: O(pool blocks issued), exact when no acquisition
+    /// or release is in flight.</remarks>
+    public int LiveCount
+    {
+        get
+        {
+            ThrowIfDisposed();
+            int pooled = CollectLivePooled(leaks: null);
+            lock (_lock)
+            {
+                return pooled + _registry.Count;
+            }
+        }
+    }
+
+    /// <summary>Native bytes of bookkeeping per live resource: the registry's slot, or a pooled block's record and
+    /// generation.</summary>
+    public static int RegistryBytesPerResource => HandleTable<Entry>.BytesPerSlot;
+
+    /// <summary>Bookkeeping bytes per pooled anonymous resource: its record beside the block plus the pool's generation.</summary>
+    public static int PooledBytesPerResource => System.Runtime.CompilerServices.Unsafe.SizeOf<PooledRecord>() + PoolStats.BookkeepingBytesPerBlock;
+
+    /// <summary>Every resource alive now, as <see cref="Dispose"/> would report it.</summary>
+    /// <returns>The report (empty when nothing is alive).</returns>
+    public LeakReport CreateLeakReport()
+    {
+        ThrowIfDisposed();
+        return CreateLeakReportCore();
+    }
+
+    private LeakReport CreateLeakReportCore()
+    {
+        var resources = new List<LeakedResource>();
+        CollectLivePooled(resources);
+        lock (_lock)
+        {
+            foreach (HandleTable<Entry>.Entry slot in _registry)
+            {
+                ref Entry e = ref slot.Value;
+                var handle = (ResourceHandle)slot.Handle;
+                resources.Add(new LeakedResource(
+                    handle,
+                    e.NameId == 0 ? null : _names.NameOf(e.NameId),
+                    e.Type,
+                    e.Size,
+                    OwnerName(e.Owner),
+                    e.Flags,
+                    PlacementName(in e),
+                    StackOf(handle)));
+            }
+        }
+
+        return new LeakReport(_profile.Name, resources);
+    }
+
+    private string? StackOf(ResourceHandle handle) =>
+        _stacks != null && _stacks.TryGetValue(handle.RawValue, out string? stack) ? stack : null;
+
+    private void CaptureStack(ResourceHandle handle) => _stacks![handle.RawValue] = new StackTrace(2, fNeedFileInfo: true).ToString();
+
+    /// <summary>Dispose's leak report: to <see cref="ResourceManagerOptions.LeakReported"/>, or the debug output.</summary>
+    private void ReportLeaks()
+    {
+        LeakReport report = CreateLeakReportCore();
+        if (report.IsEmpty)
+        {
+            return;
+        }
+
+        Action<LeakReport>? callback = _options.LeakReported;
+        if (callback == null)
+        {
+            Debug.WriteLine(report.ToString());
+            return;
+        }
+
+        try
+        {
+            callback(report);
+        }
+        catch (Exception exception)
+        {
+            CallbackFaulted?.Invoke(this, new CallbackFaultEventArgs(report.Resources[0].Type, isReclamation: false, exception));
+        }
+    }
+}

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>Waiting: Blocking and Timeout acquisitions sleep until a release moves the wake epoch of the budget or region
+/// they wait for; a named owner's wait is first checked against the wait-for graph (<see cref="WaitForGraph"/>).</summary>
+public sealed partial class ResourceManager
+{
+    private readonly int _keyCount;          // Wait-for keys: one per resource type, then one per region.
+    private readonly WaitForGraph _graph;    // Under _lock: who holds and who waits for which key.
+    private readonly object _waitLock = new();
+    private readonly long[] _keyEpochs;      // Per wait-for key: moves (under _waitLock) when something that may make
+                                             // room in it is released; a waiter sleeps while its key's epoch stands.
+    private int _waiters;                    // Acquisitions in a Blocking/Timeout wait loop (retrying or asleep).
+
+    [ThreadStatic]
+    private static ResourceManager? t_waitingIn; // The manager whose wait loop this thread is in (Dispose from a callback).
+
+    /// <summary>Blocking and Timeout: retry, and if that fails, wait for a release, repeat; with deadlock detection for
+    /// named owners. Never polls: it sleeps until a release (or a hold given back that kept someone out) wakes it, or the
+    /// deadline.</summary>
+    private ResourceStatus WaitAndRetry(ref Request r, AcquisitionMode mode, TimeSpan timeout, out ResourceHandle handle)
+    {
+        bool bounded = mode == AcquisitionMode.Timeout && timeout != Timeout.InfiniteTimeSpan;
+        long deadline = bounded ? DeadlineAfter(timeout) : long.MaxValue;
+        ResourceManager? outerWait = t_waitingIn;
+        t_waitingIn = this; // Dispose on this thread (from a callback) must not wait for this wait to end
+        try
+        {
+            return WaitLoop(ref r, bounded, deadline, out handle);
+        }
+        finally
+        {
+            t_waitingIn = outerWait;
+        }
+    }
+
+    private ResourceStatus WaitLoop(ref Request r, bool bounded, long deadline, out ResourceHandle handle)
+    {
+        Span<long> epochs = stackalloc long[_keyCount];
+        while (true)
+        {
+            int trackedKey = NoWait;
+            bool refusalKept = false;
+            Interlocked.Increment(ref _waiters);
+            try
+            {
+                // Announce the wait first, then retry: a release after the retry sees _waiters and moves its key's epoch,
+                // so the wait below cannot miss it. A budget refusal stays registered while this waits (GiveBackHold).
+                SnapshotEpochs(epochs);
+                ThrowIfDisposed();
+                ResourceStatus status = TryAcquireOnce(ref r, epochs, keepRefusal: true, out handle, out int key, out refusalKept);
+                if (status == ResourceStatus.Ok && _disposed)
+                {
+                    // Dispose began during this retry and is waiting for it: give the resource back (the pools are still
+                    // there) rather than hand out a handle of a disposed manager.
+                    ReleaseCore(handle);
+                    handle = default;
+                    ThrowIfDisposed();
+                }
+
+                if (status == ResourceStatus.Ok || key == NoWait)
+                {
+                    return status;
+                }
+
+                long remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return ResourceStatus.Timeout;
+                }
+
+                // Only now, with the retry failed, ask whether any release could ever end the wait.
+                if (r.Owner != 0)
+                {
+                    if (BeginTrackedWait(r.Owner, key, epochs[key]) == ResourceStatus.Deadlock)
+                    {
+                        return ResourceStatus.Deadlock;
+                    }
+
+                    trackedKey = key;
+                }
+
+                // Sleep while nothing that could make room in this key is released (wakes for other keys are ignored).
+                lock (_waitLock)
+                {
+                    while (_keyEpochs[key] == epochs[key] && !_disposed)
+                    {
+                        remaining = deadline - Stopwatch.GetTimestamp();
+                        if (remaining <= 0)
+                        {
+                            break;
+                        }
+
+                        Monitor.Wait(_waitLock, bounded ? WaitMilliseconds(remaining) : Timeout.Infinite);
+                    }
+                }
+
+                ThrowIfDisposed();
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    // One last try: the release that woke us may have come just at the deadline.
+                    status = TryAcquireOnce(ref r, default, keepRefusal: false, out handle, out _, out _);
+                    return status == ResourceStatus.Ok ? status : ResourceStatus.Timeout;
+                }
+            }
+            finally
+            {
+                if (refusalKept)
+                {
+                    _budgets.EndRefusal(r.Metadata.Type);
+                }
+
+                if (trackedKey != NoWait)
+                {
+                    EndTrackedWait(r.Owner, trackedKey);
+                }
+
+                LeaveWait();
+            }
+        }
+    }
+
+    /// <summary>The timestamp <paramref name="timeout"/> from now, saturating at <see cref="long.MaxValue"/> (in floating
+    /// point: <c>TimeSpan.MaxValue</c> in Stopwatch ticks overflows a long).</summary>
+    private static long DeadlineAfter(TimeSpan timeout)
+    {
+        long now = Stopwatch.GetTimestamp();
+        double ticks = timeout.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
+
+    /// <summary>A Monitor.Wait length for <paramref name="remaining"/> Stopwatch ticks: rounded up to whole milliseconds,
+    /// at least 1 and at most <see cref="int.MaxValue"/> (a longer wait wakes, finds its deadline ahead, and waits again).</summary>
+    private static int WaitMilliseconds(long remaining)
+    {
+        double milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+        return milliseconds >= int.MaxValue ? int.MaxValue : Math.Max(1, (int)milliseconds);
+    }
+
+    private ResourceStatus BeginTrackedWait(int owner, int key, long waitEpoch)
+    {
+        lock (_lock)
+        {
+            Span<long> usage = stackalloc long[_keyCount];
+            for (int t = 0; t < ResourceTypes.Count; t++)
+            {
+                usage[t] = _budgets.CurrentBytes((ResourceType)t);
+            }
+
+            // Regions: the manager's own allocations (what owners hold, in the same units), not the region's used bytes,
+            // which include pool slabs no release gives back. Main memory adds the pooled resources: registered ones by
+            // size, anonymous ones (held by no owner, so by running code) by count.
+            foreach (Region region in _regions)
+            {
+                usage[region.Key] = Volatile.Read(ref _regionBytes[region.Index]);
+            }
+
+            usage[_main.Key] += _registeredPoolBytes + AnonymousPooledCountLocked();
+            Span<long> epochs = stackalloc long[_keyCount];
+            SnapshotEpochs(epochs);
+            return _graph.TryBeginWait(owner, key, usage, waitEpoch, epochs);
+        }
+    }
+
+    /// <summary>Pool blocks held as anonymous resources (or rented around the manager, or on their way to the registry).</summary>
+    private long AnonymousPooledCountLocked()
+    {
+        long used = 0;
+        foreach (PoolBinding binding in _bindings)
+        {
+            used += binding.Pool.GetStats().UsedBlocks;
+        }
+
+        return Math.Max(0, used - _registeredPoolBlocks);
+    }
+
+    private void EndTrackedWait(int owner, int key)
+    {
+        lock (_lock)
+        {
+            _graph.EndWait(owner, key);
+        }
+    }
+
+    /// <summary>Wakes the acquisitions waiting for <paramref name="typeKey"/> or <paramref name="regionKey"/> (a budget
+    /// and a region something was just freed in; <see cref="NoWait"/> for none) after something was freed; one volatile
+    /// read when nobody waits. Waiters on other keys sleep on.</summary>
+    private void WakeWaiters(int typeKey, int regionKey) => WakeWaiters(typeKey, regionKey, default);
+
+    /// <summary>As <see cref="WakeWaiters(int, int)"/>, for a waiter that is retrying: <paramref name="ownEpochs"/> is
+    /// its snapshot of the keys' epochs; a key nobody else moved since moves in the snapshot too, so a waiter does not
+    /// count its own wake as a reason to retry at once.</summary>
+    private void WakeWaiters(int typeKey, int regionKey, Span<long> ownEpochs)
+    {
+        if (Volatile.Read(ref _waiters) == 0)
+        {
+            return;
+        }
+
+        lock (_waitLock)
+        {
+            Bump(typeKey, ownEpochs);
+            if (regionKey != NoWait && regionKey != typeKey)
+            {
+                Bump(regionKey, ownEpochs);
+            }
+
+            Monitor.PulseAll(_waitLock);
+        }
+    }
+
+    private void Bump(int key, Span<long> ownEpochs)
+    {
+        if (!ownEpochs.IsEmpty && ownEpochs[key] == _keyEpochs[key])
+        {
+            ownEpochs[key]++;
+        }
+
+        Volatile.Write(ref _keyEpochs[key], _keyEpochs[key] + 1);
+    }
+
+    /// <summary>Copies every key's wake epoch (before an attempt: a release after it moves the copy's key).</summary>
+    private void SnapshotEpochs(Span<long> epochs)
+    {
+        for (int key = 0; key < epochs.Length; key++)
+        {
+            epochs[key] = Volatile.Read(ref _keyEpochs[key]);
+        }
+    }
+
+    /// <summary>A waiter leaves its wait loop (each pass): once the manager is being disposed, Dispose is told.</summary>
+    private void LeaveWait()
+    {
+        Interlocked.Decrement(ref _waiters);
+        if (_disposed)
+        {
+            lock (_waitLock)
+            {
+                Monitor.PulseAll(_waitLock);
+            }
+        }
+    }
+
+    /// <summary>Dispose's first step: wakes every waiter (each sees the manager disposed and throws) and waits until all
+    /// have left their wait loops, so none is inside the pools when they are freed.</summary>
+    private void WakeAndAwaitWaiters()
+    {
+        lock (_waitLock)
+        {
+            for (int key = 0; key < _keyEpochs.Length; key++)
+            {
+                _keyEpochs[key]++;
+            }
+
+            Monitor.PulseAll(_waitLock); // blocked acquisitions wake, see the manager disposed and throw
+
+            // A waiter may be in the middle of a retry (woken by a release just before): it must finish with the pools
+            // before they are freed. A wait of this very thread (Dispose from a callback inside a retry) is not waited for.
+            int own = ReferenceEquals(t_waitingIn, this) ? 1 : 0;
+            while (Volatile.Read(ref _waiters) > own)
+            {
+                Monitor.Wait(_waitLock);
+            }
+        }
+    }
+}
