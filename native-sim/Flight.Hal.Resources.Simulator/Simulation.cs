@@ -1,41 +1,5 @@
 namespace Flight.Hal.Resources.Simulator;
 
-/// <summary>Something worth marking on the charts.</summary>
-internal enum SimEventKind
-{
-    Pressure,
-    Reclaim,
-    Emergency,
-    Failure,
-}
-
-/// <summary>One marked event: what happened, in which frame, to which type; for a pressure change, the new level.</summary>
-internal sealed record SimEvent(int Frame, SimEventKind Kind, ResourceType Type, string Detail, ResourcePressure Pressure = ResourcePressure.None);
-
-/// <summary>Per-type figures at the end of a run.</summary>
-internal sealed record TypeSummary(ResourceType Type, ResourceStats Stats, long[] Usage);
-
-/// <summary>Per-region figures: usage and fragmentation per frame.</summary>
-internal sealed record RegionSummary(string Name, RegionKind Kind, long Capacity, long PeakUsed, double MaxFragmentation, long Failures, long[] Used, double[] Fragmentation);
-
-/// <summary>Everything a report shows.</summary>
-internal sealed record SimulationResult(
-    string Profile,
-    string Workload,
-    int Frames,
-    IReadOnlyList<TypeSummary> Types,
-    IReadOnlyList<RegionSummary> Regions,
-    IReadOnlyList<PoolStats> Pools,
-    IReadOnlyList<SimEvent> Events,
-    int Acquisitions,
-    int FailedAcquisitions,
-    int Evictions,
-    LeakReport? Leaks)
-{
-    /// <summary>Resources the workload never released (0 when the report is empty).</summary>
-    public int LeakCount => Leaks?.Count ?? 0;
-}
-
 /// <summary>Replays a workload on a <see cref="ResourceManager"/> for one profile, frame by frame, sampling every type's
 /// usage and every region's use and fragmentation after each frame.</summary>
 /// <remarks>
@@ -47,9 +11,12 @@ internal sealed record SimulationResult(
 /// </remarks>
 internal sealed class Simulation
 {
+    // Every resource type, in value order: the values are the C ABI's codes, 0 to Count - 1, never renumbered.
+    private static readonly ResourceType[] AllTypes = Enum.GetValues<ResourceType>();
+
     private readonly ResourceManager _manager;
     private readonly Dictionary<string, Held> _live = new(StringComparer.Ordinal);
-    private readonly LinkedList<string>[] _cache = [.. Enumerable.Range(0, 6).Select(_ => new LinkedList<string>())];
+    private readonly LinkedList<string>[] _cache = [.. AllTypes.Select(_ => new LinkedList<string>())];
     private readonly List<SimEvent> _events = [];
     private int _frame;
     private int _acquisitions;
@@ -64,7 +31,7 @@ internal sealed class Simulation
         var manager = new ResourceManager(profile, new ResourceManagerOptions { LeakReported = report => leaks = report });
         var sim = new Simulation(manager);
         RegionStats[] regionStats = manager.GetRegionStats();
-        long[][] usage = [.. Enumerable.Range(0, 6).Select(_ => new long[frames])];
+        long[][] usage = [.. AllTypes.Select(_ => new long[frames])];
         long[][] regionUsed = [.. regionStats.Select(_ => new long[frames])];
         double[][] regionFragmentation = [.. regionStats.Select(_ => new double[frames])];
         var registrations = new List<IDisposable>
@@ -72,9 +39,9 @@ internal sealed class Simulation
             manager.RegisterPressureCallback((in PressureChange change) =>
                 sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}", change.Current))),
         };
-        for (int t = 0; t < 6; t++)
+        foreach (ResourceType type in AllTypes)
         {
-            registrations.Add(manager.RegisterReclamationCallback((ResourceType)t, sim.Reclaim));
+            registrations.Add(manager.RegisterReclamationCallback(type, sim.Reclaim));
         }
 
         int next = 0;
@@ -87,9 +54,9 @@ internal sealed class Simulation
                 sim.Apply(workload.Events[next++]);
             }
 
-            for (int t = 0; t < 6; t++)
+            foreach (ResourceType type in AllTypes)
             {
-                usage[t][frame] = manager.GetStats((ResourceType)t).CurrentBytes;
+                usage[(int)type][frame] = manager.GetStats(type).CurrentBytes;
             }
 
             RegionStats[] now = manager.GetRegionStats();
@@ -105,7 +72,7 @@ internal sealed class Simulation
             }
         }
 
-        var types = Enumerable.Range(0, 6).Select(t => new TypeSummary((ResourceType)t, manager.GetStats((ResourceType)t), usage[t])).ToList();
+        var types = AllTypes.Select(type => new TypeSummary(type, manager.GetStats(type), usage[(int)type])).ToList();
         RegionStats[] final = manager.GetRegionStats();
         var regions = final.Select((r, i) => new RegionSummary(
             r.Name, r.Kind, r.CapacityBytes, r.PeakUsedBytes, regionFragmentation[i].DefaultIfEmpty(0).Max(), r.Failures, regionUsed[i], regionFragmentation[i])).ToList();

@@ -1,7 +1,14 @@
+using System.Numerics;
+using System.Text.RegularExpressions;
+using Flight.Hal.Resources.Tests.TestSupport;
+
 namespace Flight.Hal.Resources.Tests;
 
-/// <summary>The README's code, compiled and run: if an example stops compiling or behaving as the README says, this fails.</summary>
-public class ReadmeExamplesTests
+/// <summary>The README's examples, each copied verbatim (between the <c>README example</c> and <c>end</c> comments),
+/// compiled and run, then checked against what the README says they do. <see cref="EveryReadmeExample_IsCopiedHereVerbatim"/>
+/// fails when an example in README.md and its copy here differ.</summary>
+[Collection(ProcessWideState.Name)] // the manager example writes its leak report to the console, captured here
+public partial class ReadmeExamplesTests
 {
     private struct Transform
     {
@@ -9,109 +16,226 @@ public class ReadmeExamplesTests
     }
 
     [Fact]
+    public void EveryReadmeExample_IsCopiedHereVerbatim()
+    {
+        string readme = Repository.ReadAllText("README.md");
+        string here = Repository.ReadAllText(Path.Combine("tests", "Flight.Hal.Resources.Tests", "ReadmeExamplesTests.cs"));
+        string[] copy = Normalized(here);
+        string[] examples = CSharpBlock().Matches(readme).Select(m => m.Groups["code"].Value).ToArray();
+
+        Assert.Equal(6, examples.Length);
+        foreach (string example in examples)
+        {
+            Assert.StartsWith("using Flight.Hal.Resources;", example, StringComparison.Ordinal);
+            string[] lines = Normalized(example).Where(line => !UsingDirective().IsMatch(line)).ToArray();
+            bool found = Enumerable.Range(0, copy.Length - lines.Length + 1).Any(start => copy.AsSpan(start, lines.Length).SequenceEqual(lines));
+            Assert.True(found, "README example not copied verbatim into ReadmeExamplesTests.cs:\n" + string.Join("\n", lines));
+        }
+    }
+
+    [Fact]
     public void GenerationalSlotMap_Example()
     {
+        // README example
+        // Transform: any unmanaged struct, such as struct Transform { public float X; }
         using var table = new HandleTable<Transform>(capacity: 1024);
 
         Handle<Transform> player = table.Allocate(new Transform { X = 1 });
-        table.Get(player).X += 2;
-        Assert.Equal(3f, table.Get(player).X);
+        table.Get(player).X += 2;                     // ref access, checked
 
-        Assert.Equal(ResourceStatus.Ok, table.Free(player));
-        ResourceStatus again = table.Free(player);
-        bool alive = table.Contains(player);
-        Assert.Equal(ResourceStatus.StaleHandle, again);
-        Assert.False(alive);
+        table.Free(player);                           // ResourceStatus.Ok
+        ResourceStatus again = table.Free(player);    // ResourceStatus.StaleHandle: detected, nothing touched
+        bool alive = table.Contains(player);          // false
 
-        table.Allocate(new Transform { X = 5 });
-        foreach (HandleTable<Transform>.Entry entry in table)
+        foreach (HandleTable<Transform>.Entry entry in table)   // live entries only, no allocation
         {
             entry.Value.X = 0;
         }
+        // end
 
-        foreach (HandleTable<Transform>.Entry entry in table)
-        {
-            Assert.Equal(0f, entry.Value.X);
-        }
+        Assert.Equal(ResourceStatus.StaleHandle, again);
+        Assert.False(alive);
+        Assert.Equal(0, table.Count);
+        Handle<Transform> next = table.Allocate(new Transform { X = 5 });
+        Assert.NotEqual(player, next); // the slot may be reused, under a new generation
+        Assert.Equal(5f, table.Get(next).X);
     }
 
     [Fact]
     public void FixedSizeBlocks_Example()
     {
+        // README example
         using var pool = new SlabPool(new PoolConfig
         {
             BlockSize = 4096,
             Alignment = 64,
-            InitialCount = 16,
-            MaxCount = 256,
-            ThreadSafe = true,
+            InitialCount = 16,  // allocated up front
+            MaxCount = 256,     // grows slab by slab up to this, then PoolExhausted
+            ThreadSafe = true,  // per-thread caches: no lock on the fast path
         });
 
-        Assert.Equal(ResourceStatus.Ok, pool.TryRent(out ResourceHandle block));
-        Span<byte> bytes = pool.GetSpan(block);
-        bytes.Clear();
-        Assert.Equal(4096, bytes.Length);
-        Assert.Equal(ResourceStatus.Ok, pool.TryResolve(block, out nint address));
-        Assert.Equal(0, address % 64);
-        Assert.Equal(ResourceStatus.Ok, pool.Return(block));
+        if (pool.TryRent(out ResourceHandle block) == ResourceStatus.Ok)
+        {
+            Span<byte> bytes = pool.GetSpan(block);   // 4096 bytes, 64-byte aligned
+            bytes.Clear();
+            pool.Return(block);                       // a second Return gives StaleHandle
+        }
+        // end
+
+        Assert.False(block.IsNull);
         Assert.Equal(ResourceStatus.StaleHandle, pool.Return(block));
+        Assert.Equal(0, pool.GetStats().UsedBlocks);
+        ResourceHandle again = pool.Rent();
+        Assert.Equal(4096, pool.GetSpan(again).Length);
+        Assert.Equal(ResourceStatus.Ok, pool.TryResolve(again, out nint address));
+        Assert.Equal(0, address % 64);
     }
 
     [Fact]
     public void PoolsRoutedByTypeAndSize_Example()
     {
+        // README example
         using var pools = new PoolManager(
         [
             new PoolConfig { Type = ResourceType.Memory, BlockSize = 64, MaxCount = 1024 },
             new PoolConfig { Type = ResourceType.Memory, BlockSize = 4096, MaxCount = 64 },
         ]);
 
-        Assert.Equal(ResourceStatus.Ok, pools.TryRent(ResourceType.Memory, size: 100, alignment: 16, out ResourceHandle handle));
-        PoolStats stats = pools.GetPoolStats(ResourceType.Memory, 4096);
+        pools.TryRent(ResourceType.Memory, size: 100, alignment: 16, out ResourceHandle handle); // 4096-byte pool
+        PoolStats stats = pools.GetPoolStats(ResourceType.Memory, 4096);                          // used 1
+        pools.Return(handle);                                                                     // routed by the handle
+        // end
+
+        Assert.False(handle.IsNull);
         Assert.Equal(1, stats.UsedBlocks);
-        Assert.Equal(ResourceStatus.Ok, pools.Return(handle));
         Assert.Equal(0, pools.GetPoolStats(ResourceType.Memory, 4096).UsedBlocks);
+        Assert.Equal(ResourceStatus.StaleHandle, pools.Return(handle));
     }
 
     [Fact]
     public void FixedRegion_Example()
     {
+        // README example
         PlatformProfile dc = PlatformProfile.Get("dreamcast");
-        using var vram = new Arena(dc.FindRegion(RegionKind.Video)!.ToArenaConfig());
+        using var vram = new Arena(dc.FindRegion(RegionKind.Video)!.ToArenaConfig()); // 8 MiB, 32-byte aligned
 
         ResourceStatus status = vram.TryAllocate(512 * 512 * 2, alignment: 0, out ResourceHandle texture);
-        Assert.Equal(ResourceStatus.Ok, status);
+        // Ok, RegionExhausted (too few bytes free) or Fragmented (enough bytes, but only in pieces)
         vram.TryResolve(texture, out nint address, out long size);
+        ArenaStats stats = vram.GetStats();   // used, free, largest free block, fragmentation
+        vram.Free(texture);
+        // end
+
+        Assert.Equal(ResourceStatus.Ok, status);
         Assert.Equal(512 * 512 * 2, size);
         Assert.Equal(0, address % 32);
-        ArenaStats stats = vram.GetStats();
         Assert.Equal(8 * 1024 * 1024 - size, stats.FreeBytes);
-        Assert.Equal(ResourceStatus.Ok, vram.Free(texture));
+        Assert.Equal(8 * 1024 * 1024, vram.GetStats().FreeBytes);
+        Assert.Equal(ResourceStatus.StaleHandle, vram.Free(texture));
     }
 
     [Fact]
     public void BudgetsAndPressure_Example()
     {
-        var budgets = new ResourceBudgetManager(PlatformProfile.Dreamcast.Budgets);
-        var lines = new List<string>();
+        // README example
+        var budgets = new ResourceBudgetManager(PlatformProfile.Dreamcast.Budgets); // Memory: 9.6 MiB, 1.6 MiB reserved
 
         using IDisposable onPressure = budgets.RegisterPressureCallback((in PressureChange change) =>
-            lines.Add($"{change.Type}: {change.Previous} -> {change.Current} at {change.Stats.CurrentBytes} bytes"));
+            Console.WriteLine($"{change.Type}: {change.Previous} -> {change.Current} at {change.Stats.CurrentBytes} bytes"));
         using IDisposable onShortage = budgets.RegisterReclamationCallback(ResourceType.Memory,
-            (type, requestedBytes) => 0);
+            (type, requestedBytes) => 0 /* evict caches, Release(type, n) and return n */);
 
-        Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(ResourceType.Memory, 4096));
-        Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(ResourceType.Memory, 4096, BudgetMode.UseReserve));
+        budgets.TryReserve(ResourceType.Memory, 4096);                           // Ok, or BudgetExceeded
+        budgets.TryReserve(ResourceType.Memory, 4096, BudgetMode.UseReserve);    // emergencies may use the reserve
         budgets.Release(ResourceType.Memory, 8192);
+        // end
+
         Assert.Equal(0, budgets.GetStats(ResourceType.Memory).CurrentBytes);
-        Assert.Empty(lines); // 8 KiB of 9.6 MiB never leaves None
+        Assert.Equal(2, budgets.GetStats(ResourceType.Memory).Acquisitions);
         Assert.Equal(ResourceStatus.BudgetExceeded, budgets.TryReserve(ResourceType.Memory, 9 * 1024 * 1024));
-        Assert.Equal(1, budgets.GetStats(ResourceType.Memory).Reclamations);
+        Assert.Equal(1, budgets.GetStats(ResourceType.Memory).Reclamations); // the shortage callback was asked
     }
 
     [Fact]
     public void ResourceManager_Example()
     {
+        var output = new StringWriter();
+        TextWriter console = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Example();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        // Disposal reported `spare`, the one resource left: 256 KiB of Memory from the Emergency acquisition.
+        string report = output.ToString();
+        Assert.Contains("1 resource(s) alive in a 'dreamcast' manager, 262144 bytes", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("title.tex", report, StringComparison.Ordinal);
+
+        static void Example()
+        {
+            // README example
+            using var manager = new ResourceManager(PlatformProfile.Get("dreamcast"),
+                new ResourceManagerOptions { LeakReported = report => Console.WriteLine(report) });
+
+            // Acquire: a status and a handle. GPU-accessible memory goes to the 8 MiB PowerVR region.
+            var textureInfo = new ResourceMetadata(ResourceType.Hardware, 64 * 1024, alignment: 32, ResourceFlags.GpuAccessible);
+            ResourceStatus status = manager.TryAcquire(textureInfo, out ResourceHandle texture, name: "title.tex");
+            Span<byte> texels = manager.Resolve(texture);             // empty once released: a stale handle resolves to nothing
+            manager.Release(texture);                                 // a second Release returns StaleHandle and changes nothing
+
+            // Modes: wait for a release (never by polling), wait at most a while, or dip into the reserve in an emergency.
+            var meshInfo = new ResourceMetadata(ResourceType.Memory, 256 * 1024);
+            manager.TryAcquire(meshInfo, out ResourceHandle mesh, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromMilliseconds(5));
+            manager.TryAcquire(meshInfo, out ResourceHandle spare, mode: AcquisitionMode.Emergency);
+
+            // Scopes: one resource per using, or a whole frame's transient memory released at once.
+            using (ScopedResource scratch = manager.AcquireScoped(new ResourceMetadata(ResourceType.Memory, 512)))
+            {
+                scratch.Span.Clear();
+            }
+
+            using (ResourceScope frame = manager.BeginScope())
+            {
+                Span<float> vertices = frame.AcquireSpan<float>(1024);
+                frame.Acquire(new ResourceMetadata(ResourceType.Memory, 2048));
+            }                                                         // both released here
+
+            // A typed reference that can live in a field.
+            ResourceRef<Matrix4x4> camera = manager.Acquire<Matrix4x4>();
+            camera.Value = Matrix4x4.Identity;
+            camera.Dispose();                                         // copies disposed later do nothing
+
+            // Sharing between named owners: the memory lives until both have released.
+            ResourceOwner graphics = manager.GetOwner("GraphicsDriver");
+            ResourceOwner audio = manager.GetOwner("AudioDriver");
+            ResourceHandle vb = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 16 * 1024, flags: ResourceFlags.Shareable), owner: graphics);
+            ResourceHandle audioVb = manager.Share(vb, audio);
+            manager.Release(vb, graphics);                            // audio's handle still resolves
+            manager.Release(audioVb, audio);                          // now the memory goes back
+
+            // Budgets, pressure and reclamation.
+            manager.SetBudget(ResourceType.Custom, new ResourceBudget(maxBytes: 1 << 20, reservedBytes: 64 << 10));
+            using IDisposable onPressure = manager.RegisterPressureCallback((in PressureChange change) =>
+                Console.WriteLine($"{change.Type}: {change.Previous} -> {change.Current}"));
+            using IDisposable onShortage = manager.RegisterReclamationCallback(ResourceType.Memory,
+                (type, requestedBytes) => 0 /* release cached resources through the manager, return the bytes freed */);
+            ResourceStats stats = manager.GetStats(ResourceType.Memory); // current, peak, failures, overruns, pressure ...
+
+            manager.Release(mesh);
+            // `spare` is still alive: disposing the manager reports it (name, type, size, owner) and frees all native memory.
+            // end
+        }
+    }
+
+    [Fact]
+    public void ResourceManager_Example_DoesWhatItsCommentsSay()
+    {
+        // The README's manager example, step by step, with each comment's claim checked.
         LeakReport? leaks = null;
         var lines = new List<string>();
         var manager = new ResourceManager(PlatformProfile.Get("dreamcast"),
@@ -146,8 +270,8 @@ public class ReadmeExamplesTests
 
         Assert.Equal(2 * 256 * 1024, manager.GetStats(ResourceType.Memory).CurrentBytes); // scratch and the frame are gone
 
-        ResourceRef<System.Numerics.Matrix4x4> camera = manager.Acquire<System.Numerics.Matrix4x4>();
-        camera.Value = System.Numerics.Matrix4x4.Identity;
+        ResourceRef<Matrix4x4> camera = manager.Acquire<Matrix4x4>();
+        camera.Value = Matrix4x4.Identity;
         Assert.True(camera.Value.IsIdentity);
         camera.Dispose();
         Assert.False(camera.IsAlive);
@@ -178,4 +302,17 @@ public class ReadmeExamplesTests
         Assert.Equal(spare, leaked.Handle);
         Assert.Equal(256 * 1024, leaked.Size);
     }
+
+    /// <summary>Non-blank lines, trimmed, runs of white space as one space.</summary>
+    private static string[] Normalized(string text) =>
+        text.Split('\n').Select(line => Whitespace().Replace(line.Trim(), " ")).Where(line => line.Length > 0).ToArray();
+
+    [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+
+    [GeneratedRegex(@"^using [A-Za-z.]+;$")]
+    private static partial Regex UsingDirective();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
 }

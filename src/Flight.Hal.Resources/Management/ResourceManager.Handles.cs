@@ -110,6 +110,24 @@ public sealed partial class ResourceManager
         return status;
     }
 
+    /// <summary>The bytes of a live resource, throwing if the handle is not live (see <see cref="Resolve"/> for the form
+    /// that answers a stale handle with an empty span).</summary>
+    /// <param name="handle">A handle this manager issued.</param>
+    /// <returns><see cref="ResourceMetadata.Size"/> bytes.</returns>
+    /// <exception cref="ResourceException">As <see cref="TryGetSpan"/> would have returned it: stale, invalid, or too large
+    /// for a span.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public Span<byte> GetSpan(ResourceHandle handle)
+    {
+        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return span;
+    }
+
     /// <summary>The bytes of a live resource, or an empty span when the handle is not live: a stale handle resolves to nothing.</summary>
     /// <param name="handle">A handle this manager issued.</param>
     /// <returns>The bytes, or empty.</returns>

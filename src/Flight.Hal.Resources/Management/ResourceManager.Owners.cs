@@ -35,6 +35,22 @@ public sealed partial class ResourceManager
         return GetOwner(name, null);
     }
 
+    /// <summary>Finds the owner called <paramref name="name"/> without creating it, throwing if there is none.</summary>
+    /// <param name="name">The owner's name.</param>
+    /// <returns>The owner.</returns>
+    /// <exception cref="ResourceException">No owner has that name (<see cref="ResourceStatus.NotFound"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ResourceOwner FindOwner(ReadOnlySpan<char> name)
+    {
+        ResourceStatus status = TryFindOwner(name, out ResourceOwner owner);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return owner;
+    }
+
     /// <summary>Finds the owner called <paramref name="name"/> without creating it.</summary>
     /// <param name="name">The owner's name.</param>
     /// <param name="owner">On <see cref="ResourceStatus.Ok"/>, the owner; otherwise <see cref="ResourceOwner.None"/>.</param>

@@ -202,6 +202,26 @@ public sealed class PoolManager : IDisposable
         return pool.TryRent(out handle);
     }
 
+    /// <summary>Rents a block from the smallest pool that fits, throwing if none can be had.</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="size">Bytes needed, at least 1.</param>
+    /// <param name="alignment">Alignment needed, a power of two (1 when any will do).</param>
+    /// <returns>The block's handle.</returns>
+    /// <exception cref="ResourceException">No block could be rented; <see cref="ResourceException.Status"/> says why, as
+    /// <see cref="TryRent"/> would have returned it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown or <paramref name="size"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="alignment"/> is not a power of two.</exception>
+    public ResourceHandle Rent(ResourceType type, int size, int alignment)
+    {
+        ResourceStatus status = TryRent(type, size, alignment, out ResourceHandle handle);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return handle;
+    }
+
     /// <summary>Returns a block to the pool that issued it.</summary>
     /// <param name="handle">A handle from <see cref="TryRent"/>.</param>
     /// <returns>As <see cref="SlabPool.Return"/>.</returns>
@@ -230,6 +250,22 @@ public sealed class PoolManager : IDisposable
         }
 
         return PoolOf(handle).TryGetSpan(handle, out span);
+    }
+
+    /// <summary>Resolves a block handle to its memory, throwing if it is not rented.</summary>
+    /// <param name="handle">A handle from <see cref="TryRent"/>.</param>
+    /// <returns>The whole block.</returns>
+    /// <exception cref="ResourceException">The handle is stale or null; <see cref="ResourceException.Status"/> says which.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was not issued by one of this manager's pools.</exception>
+    public Span<byte> GetSpan(ResourceHandle handle)
+    {
+        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+
+        return span;
     }
 
     /// <summary>The pool that issued <paramref name="handle"/>, or <see langword="null"/> if none of this manager's did.</summary>

@@ -136,6 +136,20 @@ public readonly ref struct ResourceScope
         return _pages!.TryAppend(_list, handle);
     }
 
+    /// <summary>Hands an already acquired handle to the scope, which will release it; throws if the scope cannot take it.</summary>
+    /// <param name="handle">A live handle of the scope's manager.</param>
+    /// <exception cref="ResourceException">The scope is disposed or default (<see cref="ResourceStatus.StaleHandle"/>,
+    /// <see cref="ResourceStatus.InvalidHandle"/>) or has no page left (<see cref="ResourceStatus.PoolExhausted"/>); the
+    /// handle stays the caller's to release.</exception>
+    public void Add(ResourceHandle handle)
+    {
+        ResourceStatus status = TryAdd(handle);
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowHelper.ThrowResourceException(status);
+        }
+    }
+
     /// <summary>Releases everything acquired through the scope, last first; does nothing the second time.</summary>
     public void Dispose()
     {

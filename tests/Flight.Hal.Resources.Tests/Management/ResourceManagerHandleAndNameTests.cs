@@ -169,4 +169,21 @@ public class ResourceManagerHandleAndNameTests
 
         await Task.CompletedTask;
     }
+
+    [Fact]
+    public void FindOwner_AndGetSpan_AreTheThrowingTwins_OfTryFindOwnerAndTryGetSpan()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small());
+        ResourceOwner audio = manager.GetOwner("Audio");
+
+        Assert.Equal(audio, manager.FindOwner("Audio"));
+        Assert.Equal(ResourceStatus.NotFound, Assert.Throws<ResourceException>(() => manager.FindOwner("Video")).Status);
+        Assert.Equal(ResourceStatus.NotFound, manager.TryFindOwner("Video", out _)); // FindOwner created nothing
+
+        ResourceHandle handle = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 100));
+        Assert.Equal(100, manager.GetSpan(handle).Length);
+        manager.Release(handle);
+        Assert.Equal(ResourceStatus.StaleHandle, Assert.Throws<ResourceException>(() => manager.GetSpan(handle)).Status);
+        Assert.True(manager.Resolve(handle).IsEmpty); // the non-throwing form
+    }
 }

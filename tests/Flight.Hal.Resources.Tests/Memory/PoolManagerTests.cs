@@ -255,4 +255,19 @@ public class PoolManagerTests
 
         Assert.Equal(0, bytes);
     }
+
+    [Fact]
+    public void Rent_AndGetSpan_AreTheThrowingTwins_OfTryRentAndTryGetSpan()
+    {
+        using var pools = new PoolManager([Pool(64, maxCount: 1)]);
+
+        ResourceHandle block = pools.Rent(ResourceType.Memory, 10, 1);
+        Assert.Equal(64, pools.GetSpan(block).Length);
+        Assert.Equal(ResourceStatus.PoolExhausted, Assert.Throws<ResourceException>(() => pools.Rent(ResourceType.Memory, 10, 1)).Status);
+        Assert.Equal(ResourceStatus.NotFound, Assert.Throws<ResourceException>(() => pools.Rent(ResourceType.Memory, 65, 1)).Status);
+
+        Assert.Equal(ResourceStatus.Ok, pools.Return(block));
+        Assert.Equal(ResourceStatus.StaleHandle, Assert.Throws<ResourceException>(() => pools.GetSpan(block)).Status);
+        Assert.Equal(0, pools.GetPoolStats(ResourceType.Memory, 64).UsedBlocks);
+    }
 }

@@ -200,4 +200,31 @@ public class ScopingTests
         Assert.Equal(ResourceStatus.Ok, HandleChain.TryGetFor(manager, out HandleChain pages));
         return pages;
     }
+
+    [Fact]
+    public void Add_TakesAHandleIntoTheScope_AndThrowsWhenTheScopeCannot_LeavingTheHandleToTheCaller()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small());
+        ResourceHandle kept = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 64));
+        ResourceHandle late = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 64));
+
+        ResourceScope scope = manager.BeginScope();
+        scope.Add(kept);
+        scope.Dispose();
+        Assert.False(manager.Contains(kept)); // released with the scope
+
+        ResourceStatus status = ResourceStatus.Ok;
+        try
+        {
+            scope.Add(late); // the scope is gone
+        }
+        catch (ResourceException exception)
+        {
+            status = exception.Status;
+        }
+
+        Assert.Equal(ResourceStatus.StaleHandle, status);
+        Assert.True(manager.Contains(late)); // still the caller's
+        Assert.Equal(ResourceStatus.Ok, manager.Release(late));
+    }
 }

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace Flight.Hal.Resources.Benchmarks.Management;
+namespace Flight.Hal.Resources.Benchmarks.Scoping;
 
 /// <summary>Scoped forms against manual acquire + release (baseline), one 64-byte resource per operation: a
 /// <see cref="ScopedResource"/> in a <c>using</c>, a <see cref="ResourceRef{T}"/>, and a <see cref="ResourceScope"/>
