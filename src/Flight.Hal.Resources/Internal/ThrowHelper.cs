@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
@@ -7,6 +8,17 @@ internal static class ThrowHelper
 {
     [DoesNotReturn]
     public static void ThrowResourceException(ResourceStatus status) => throw new ResourceException(status);
+
+    /// <summary>The throwing twins' one check: throws a <see cref="ResourceException"/> for anything but
+    /// <see cref="ResourceStatus.Ok"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ThrowIfFailed(ResourceStatus status)
+    {
+        if (status != ResourceStatus.Ok)
+        {
+            ThrowResourceException(status);
+        }
+    }
 
     [DoesNotReturn]
     public static void ThrowForeignHandle(string paramName) =>

@@ -119,12 +119,7 @@ public sealed partial class ResourceManager
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public Span<byte> GetSpan(ResourceHandle handle)
     {
-        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryGetSpan(handle, out Span<byte> span));
         return span;
     }
 
@@ -184,12 +179,7 @@ public sealed partial class ResourceManager
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public ResourceInfo GetInfo(ResourceHandle handle)
     {
-        ResourceStatus status = TryGetInfo(handle, out ResourceInfo info);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryGetInfo(handle, out ResourceInfo info));
         return info;
     }
 }

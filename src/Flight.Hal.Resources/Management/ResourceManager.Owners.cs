@@ -42,12 +42,7 @@ public sealed partial class ResourceManager
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public ResourceOwner FindOwner(ReadOnlySpan<char> name)
     {
-        ResourceStatus status = TryFindOwner(name, out ResourceOwner owner);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryFindOwner(name, out ResourceOwner owner));
         return owner;
     }
 

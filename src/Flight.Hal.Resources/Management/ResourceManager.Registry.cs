@@ -235,12 +235,7 @@ public sealed partial class ResourceManager
     /// <exception cref="ResourceException">Sharing failed; <see cref="ResourceException.Status"/> says why.</exception>
     public ResourceHandle Share(ResourceHandle handle, ResourceOwner owner)
     {
-        ResourceStatus status = TryShare(handle, owner, out ResourceHandle shared);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryShare(handle, owner, out ResourceHandle shared));
         return shared;
     }
 
@@ -308,12 +303,7 @@ public sealed partial class ResourceManager
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public ResourceHandle Find(string name)
     {
-        ResourceStatus status = TryFind(name, out ResourceHandle handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryFind(name, out ResourceHandle handle));
         return handle;
     }
 

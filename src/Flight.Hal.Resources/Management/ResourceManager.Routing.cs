@@ -98,12 +98,7 @@ public sealed partial class ResourceManager
         TimeSpan timeout = default,
         ResourceOwner owner = default)
     {
-        ResourceStatus status = TryAcquire(in metadata, out ResourceHandle handle, name, mode, timeout, owner);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name, mode, timeout, owner));
         return handle;
     }
 

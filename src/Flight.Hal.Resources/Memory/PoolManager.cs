@@ -213,12 +213,7 @@ public sealed class PoolManager : IDisposable
     /// <exception cref="ArgumentException"><paramref name="alignment"/> is not a power of two.</exception>
     public ResourceHandle Rent(ResourceType type, int size, int alignment)
     {
-        ResourceStatus status = TryRent(type, size, alignment, out ResourceHandle handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryRent(type, size, alignment, out ResourceHandle handle));
         return handle;
     }
 
@@ -259,12 +254,7 @@ public sealed class PoolManager : IDisposable
     /// <exception cref="ArgumentException"><paramref name="handle"/> was not issued by one of this manager's pools.</exception>
     public Span<byte> GetSpan(ResourceHandle handle)
     {
-        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryGetSpan(handle, out Span<byte> span));
         return span;
     }
 

@@ -56,12 +56,7 @@ public static class ResourceManagerScopingExtensions
         AcquisitionMode mode = AcquisitionMode.NonBlocking)
         where T : unmanaged
     {
-        ResourceStatus status = manager.TryAcquire(out ResourceRef<T> resource, type, flags, name, mode);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(manager.TryAcquire(out ResourceRef<T> resource, type, flags, name, mode));
         return resource;
     }
 
@@ -102,12 +97,7 @@ public static class ResourceManagerScopingExtensions
         string? name = null,
         AcquisitionMode mode = AcquisitionMode.NonBlocking)
     {
-        ResourceStatus status = manager.TryAcquireScoped(in metadata, out ScopedResource resource, name, mode);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(manager.TryAcquireScoped(in metadata, out ScopedResource resource, name, mode));
         return resource;
     }
 
@@ -150,12 +140,7 @@ public static class ResourceManagerScopingExtensions
     /// <exception cref="ResourceException">No scope page; <see cref="ResourceException.Status"/> says why.</exception>
     public static ResourceScope BeginScope(this ResourceManager manager)
     {
-        ResourceStatus status = manager.TryBeginScope(out ResourceScope scope);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(manager.TryBeginScope(out ResourceScope scope));
         return scope;
     }
 }

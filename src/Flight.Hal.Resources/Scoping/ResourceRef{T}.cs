@@ -50,12 +50,7 @@ public readonly struct ResourceRef<T> : IDisposable, IEquatable<ResourceRef<T>>
                 ThrowHelper.ThrowResourceException(ResourceStatus.InvalidHandle);
             }
 
-            ResourceStatus status = _manager.TryResolve(_handle, out nint address, out _);
-            if (status != ResourceStatus.Ok)
-            {
-                ThrowHelper.ThrowResourceException(status);
-            }
-
+            ThrowHelper.ThrowIfFailed(_manager.TryResolve(_handle, out nint address, out _));
             return ref NativeView.AsRef<T>(address);
         }
     }

@@ -90,12 +90,7 @@ public readonly ref struct ResourceScope
     /// <exception cref="ResourceException">No resource; <see cref="ResourceException.Status"/> says why.</exception>
     public ResourceHandle Acquire(in ResourceMetadata metadata, string? name = null, AcquisitionMode mode = AcquisitionMode.NonBlocking)
     {
-        ResourceStatus status = TryAcquire(in metadata, out ResourceHandle handle, name, mode);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name, mode));
         return handle;
     }
 
@@ -143,11 +138,7 @@ public readonly ref struct ResourceScope
     /// handle stays the caller's to release.</exception>
     public void Add(ResourceHandle handle)
     {
-        ResourceStatus status = TryAdd(handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
+        ThrowHelper.ThrowIfFailed(TryAdd(handle));
     }
 
     /// <summary>Releases everything acquired through the scope, last first; does nothing the second time.</summary>
