@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Diagnostics: the live count, bookkeeping sizes, the leak report and acquisition stacks.</summary>
+// Diagnostics: the live count, bookkeeping sizes, the leak report and acquisition stacks.
 public sealed partial class ResourceManager
 {
     private readonly ConcurrentDictionary<ulong, string>? _stacks; // Acquisition stacks by handle, when captured.

@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>What a handle can do — release, resolve, describe — dispatched by the handle's tag: a pool's tag to the pooled
-/// mechanism, the registry's to the registry; any other handle is invalid.</summary>
+// What a handle can do — release, resolve, describe — dispatched by the handle's tag: a pool's tag to the pooled
+// mechanism, the registry's to the registry; any other handle is invalid.
 public sealed partial class ResourceManager
 {
     /// <summary>Releases a handle. The memory is freed (and the budget credited) when the last owner's handle is released.</summary>

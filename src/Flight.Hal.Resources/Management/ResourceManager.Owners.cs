@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Named owners: created on first use, never removed, each a node of the wait-for graph.</summary>
+// Named owners: created on first use, never removed, each a node of the wait-for graph.
 public sealed partial class ResourceManager
 {
     private readonly NameTable<byte> _owners = new(0); // Owner names, under _lock; never released, so ids are dense from 1.

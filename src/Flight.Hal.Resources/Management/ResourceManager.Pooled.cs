@@ -2,9 +2,9 @@ using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>The pooled mechanism: an anonymous, non-shareable resource in main memory is a pool block whose handle is
-/// the resource's own, with a 12-byte record beside the block; acquired (from the thread's cache), released, resolved
-/// and described without a lock. Pool blocks that back registry entries carry a record too, marked registered.</summary>
+// The pooled mechanism: an anonymous, non-shareable resource in main memory is a pool block whose handle is
+// the resource's own, with a 12-byte record beside the block; acquired (from the thread's cache), released, resolved
+// and described without a lock. Pool blocks that back registry entries carry a record too, marked registered.
 public sealed partial class ResourceManager
 {
     private readonly PoolManager _pools;

@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>The registry: every resource that is not anonymous and pooled (named, owned, shareable, or in a region) has
-/// an entry, under one short lock (<see cref="_lock"/>); with it the names, sharing, and what each owner holds.</summary>
+// The registry: every resource that is not anonymous and pooled (named, owned, shareable, or in a region) has
+// an entry, under one short lock (_lock); with it the names, sharing, and what each owner holds.
 public sealed partial class ResourceManager
 {
     private readonly object _lock = new();   // The registry lock: guards the fields below, the owners and the graph.

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Routing: a request through its type's budget (held, then committed) to a pool or to its region, the
-/// acquisition modes, and where each resource's memory is (placements, regions).</summary>
+// Routing: a request through its type's budget (held, then committed) to a pool or to its region, the
+// acquisition modes, and where each resource's memory is (placements, regions).
 public sealed partial class ResourceManager
 {
     // Where a resource's memory is: a placement byte (kind in bits 0-3, region index in 4-7) and a 64-bit token.

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Waiting: Blocking and Timeout acquisitions sleep until a release moves the wake epoch of the budget or region
-/// they wait for; a named owner's wait is first checked against the wait-for graph (<see cref="WaitForGraph"/>).</summary>
+// Waiting: Blocking and Timeout acquisitions sleep until a release moves the wake epoch of the budget or region
+// they wait for; a named owner's wait is first checked against the wait-for graph (WaitForGraph).
 public sealed partial class ResourceManager
 {
     private readonly int _keyCount;          // Wait-for keys: one per resource type, then one per region.

@@ -1,6 +1,6 @@
 namespace Flight.Hal.Resources;
 
-/// <summary>The built-in profiles, with the real memory sizes of each machine.</summary>
+// The built-in profiles, with the real memory sizes of each machine.
 public sealed partial class PlatformProfile
 {
     private const long KiB = 1024;

@@ -3,26 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Loading and saving profiles as JSON (source-generated serialisation: no reflection, AOT-safe).</summary>
-/// <remarks>
-/// <code>
-/// {
-///   "name": "my-console",
-///   "description": "8 MiB main, 2 MiB video",
-///   "regions": [
-///     { "name": "main",  "kind": "Main",  "size": 8388608, "minAlignment": 32, "granularity": 32 },
-///     { "name": "video", "kind": "Video", "size": 2097152, "minAlignment": 32, "granularity": 32, "reservedStart": 0 }
-///   ],
-///   "budgets": {
-///     "Memory":   { "maxPercent": 60, "reservedPercent": 10 },
-///     "Hardware": { "maxBytes": 1048576, "reservedBytes": 65536, "warningPercent": 75, "criticalPercent": 90 }
-///   },
-///   "pools": [ { "type": "Memory", "blockSize": 64, "maxCount": 256 } ]
-/// }
-/// </code>
-/// Percent budgets are of the main region's size. Region fields default as <see cref="MemoryRegion"/>'s do, pool
-/// fields as <see cref="PoolConfig"/>'s. Comments and trailing commas are allowed.
-/// </remarks>
+// Loading and saving profiles as JSON (source-generated serialisation: no reflection, AOT-safe).
 public sealed partial class PlatformProfile
 {
     /// <summary>Reads a profile from JSON text.</summary>
@@ -31,6 +12,25 @@ public sealed partial class PlatformProfile
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
     /// <exception cref="FormatException">The text is not valid JSON, misses a required field, or describes an invalid
     /// profile; the message says which.</exception>
+    /// <remarks>
+    /// <code>
+    /// {
+    ///   "name": "my-console",
+    ///   "description": "8 MiB main, 2 MiB video",
+    ///   "regions": [
+    ///     { "name": "main",  "kind": "Main",  "size": 8388608, "minAlignment": 32, "granularity": 32 },
+    ///     { "name": "video", "kind": "Video", "size": 2097152, "minAlignment": 32, "granularity": 32, "reservedStart": 0 }
+    ///   ],
+    ///   "budgets": {
+    ///     "Memory":   { "maxPercent": 60, "reservedPercent": 10 },
+    ///     "Hardware": { "maxBytes": 1048576, "reservedBytes": 65536, "warningPercent": 75, "criticalPercent": 90 }
+    ///   },
+    ///   "pools": [ { "type": "Memory", "blockSize": 64, "maxCount": 256 } ]
+    /// }
+    /// </code>
+    /// Percent budgets are of the main region's size. Region fields default as <see cref="MemoryRegion"/>'s do, pool
+    /// fields as <see cref="PoolConfig"/>'s. Comments and trailing commas are allowed.
+    /// </remarks>
     public static PlatformProfile FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
