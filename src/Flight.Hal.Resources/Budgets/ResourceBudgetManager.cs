@@ -26,20 +26,14 @@ namespace Flight.Hal.Resources;
 /// stays exact and the operation continues.</para>
 /// <para>This class is thread-safe. All members may be used by multiple threads concurrently, including from callbacks.</para>
 /// </remarks>
-public sealed class ResourceBudgetManager
+public sealed partial class ResourceBudgetManager
 {
+    // The accounting is here; the other parts: Pressure (publication and delivery of levels), Callbacks (registration
+    // and fault reporting), Counters (per-thread acquisition and release counts). Their headers are plain comments: doc
+    // comments on several parts of a partial type would all be merged into its one public summary.
+
     private readonly Account[] _accounts = new Account[ResourceTypes.Count];
     private readonly object _registrationLock = new();           // Serialises callback registration and counter blocks.
-    private PressureCallback[] _pressureCallbacks = [];          // Copy-on-write.
-    private readonly ReclamationCallback[][] _reclaimers = new ReclamationCallback[ResourceTypes.Count][]; // Copy-on-write per type.
-    private long _callbackFaults;
-    private ThreadCounters?[] _counters = [];                    // Indexed by ThreadIndex.Current; grown copy-on-write.
-    private int _delivering;                                     // 1 while a thread delivers pressure changes.
-    private readonly object _queueLock = new();                  // Guards the delivery queue below.
-    private readonly int[] _queue = new int[ResourceTypes.Count]; // Types whose level changed, in publication order (a ring).
-    private readonly bool[] _queued = new bool[ResourceTypes.Count]; // Whether a type is in the queue (each type once).
-    private int _queueHead;
-    private int _queueCount;
 
     /// <summary>Creates a manager; types not in <paramref name="budgets"/> get <see cref="ResourceBudget.Unlimited"/>.</summary>
     /// <param name="budgets">Budgets per type, or null.</param>
@@ -53,13 +47,6 @@ public sealed class ResourceBudgetManager
             _reclaimers[i] = [];
         }
     }
-
-    /// <summary>Raised (on the thread that ran the callback) when a pressure or reclamation callback throws.</summary>
-    /// <remarks>An exception thrown by a handler of this event is swallowed.</remarks>
-    public event EventHandler<CallbackFaultEventArgs>? CallbackFaulted;
-
-    /// <summary>Callback exceptions caught since creation.</summary>
-    public long CallbackFaults => Volatile.Read(ref _callbackFaults);
 
     /// <summary>The budget in force for <paramref name="type"/>.</summary>
     /// <param name="type">The resource type.</param>
@@ -178,51 +165,6 @@ public sealed class ResourceBudgetManager
             (ResourcePressure)Volatile.Read(ref a.Level));
     }
 
-    /// <summary>Registers a callback for every pressure level change of every type.</summary>
-    /// <param name="callback">The callback; see the class remarks for when and where it runs.</param>
-    /// <returns>Dispose it to unregister (idempotent).</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
-    public IDisposable RegisterPressureCallback(PressureCallback callback)
-    {
-        ArgumentNullException.ThrowIfNull(callback);
-        lock (_registrationLock)
-        {
-            _pressureCallbacks = [.. _pressureCallbacks, callback];
-        }
-
-        return new Registration(() =>
-        {
-            lock (_registrationLock)
-            {
-                _pressureCallbacks = Without(_pressureCallbacks, callback);
-            }
-        });
-    }
-
-    /// <summary>Registers a callback asked to free <paramref name="type"/> memory before a request is refused on budget.</summary>
-    /// <param name="type">The resource type.</param>
-    /// <param name="callback">The callback.</param>
-    /// <returns>Dispose it to unregister (idempotent).</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
-    public IDisposable RegisterReclamationCallback(ResourceType type, ReclamationCallback callback)
-    {
-        AccountOf(type);
-        ArgumentNullException.ThrowIfNull(callback);
-        lock (_registrationLock)
-        {
-            _reclaimers[(int)type] = [.. _reclaimers[(int)type], callback];
-        }
-
-        return new Registration(() =>
-        {
-            lock (_registrationLock)
-            {
-                _reclaimers[(int)type] = Without(_reclaimers[(int)type], callback);
-            }
-        });
-    }
-
     /// <summary>Bytes of <paramref name="type"/> reserved or held now (holds in flight included).</summary>
     internal long CurrentBytes(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Current);
 
@@ -246,7 +188,7 @@ public sealed class ResourceBudgetManager
 
     /// <summary>Takes <paramref name="bytes"/> of the budget without counting or publishing anything yet: the first half
     /// of a reservation whose request may still fail elsewhere. Follow it with <see cref="Commit"/> or
-    /// <see cref="Cancel"/> (<c>held: true</c>). Runs the reclamation callbacks before refusing. Held bytes count
+    /// <see cref="Cancel"/>. Runs the reclamation callbacks before refusing. Held bytes count
     /// against the limit at once, but not in the published peak and pressure until committed.</summary>
     /// <param name="type">The resource type.</param>
     /// <param name="bytes">At least 1.</param>
@@ -423,205 +365,6 @@ public sealed class ResourceBudgetManager
         }
     }
 
-    private static int AcquisitionsIndex(ResourceType type) => (int)type * 2;
-
-    private static int ReleasesIndex(ResourceType type) => ((int)type * 2) + 1;
-
-    /// <summary>After committed usage rose to <paramref name="next"/>: raises the peak and re-evaluates the pressure level.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PublishPeakAndPressure(Account account, long next)
-    {
-        long peak = Volatile.Read(ref account.Peak);
-        while (next > peak)
-        {
-            long seen = Interlocked.CompareExchange(ref account.Peak, next, peak);
-            if (seen == peak)
-            {
-                break;
-            }
-
-            peak = seen;
-        }
-
-        PublishPressure(account);
-    }
-
-    /// <summary>Publishes the level of the committed usage as it is now (holds not yet committed excluded), and keeps
-    /// doing so until the published level matches a fresh read of usage: a thread whose publication raced with another's
-    /// re-reads and corrects it. Then delivers.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PublishPressure(Account account)
-    {
-        bool changed = false;
-        while (true)
-        {
-            int level = (int)account.Budget.PressureAt(Volatile.Read(ref account.Current) - Volatile.Read(ref account.Held));
-            int previous = Volatile.Read(ref account.Level);
-            if (level == previous)
-            {
-                break;
-            }
-
-            if (Interlocked.CompareExchange(ref account.Level, level, previous) == previous)
-            {
-                changed = true;
-            }
-        }
-
-        if (changed)
-        {
-            Enqueue(account.Type);
-            DeliverPressureChanges();
-        }
-    }
-
-    /// <summary>Delivers every published level not yet delivered, one thread at a time, types in the order their levels
-    /// were published (see the class remarks). A thread that finds another delivering leaves its change to it; the
-    /// deliverer looks again before it stops.</summary>
-    private void DeliverPressureChanges()
-    {
-        while (Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            try
-            {
-                while (TryDequeue(out int t))
-                {
-                    Account account = _accounts[t];
-                    int level = Volatile.Read(ref account.Level);
-                    int delivered = account.Delivered;
-                    if (level != delivered)
-                    {
-                        account.Delivered = level; // only the delivering thread touches Delivered
-                        Notify((ResourceType)t, (ResourcePressure)delivered, (ResourcePressure)level);
-                    }
-                }
-            }
-            finally
-            {
-                Interlocked.Exchange(ref _delivering, 0);
-            }
-
-            lock (_queueLock)
-            {
-                if (_queueCount == 0)
-                {
-                    return; // nothing was published after the last pass; else take the delivery again
-                }
-            }
-        }
-    }
-
-    /// <summary>Queues <paramref name="type"/> for delivery unless it is queued already (a later change of the same type
-    /// is delivered with it, coalesced).</summary>
-    private void Enqueue(ResourceType type)
-    {
-        lock (_queueLock)
-        {
-            if (!_queued[(int)type])
-            {
-                _queued[(int)type] = true;
-                _queue[(_queueHead + _queueCount++) % _queue.Length] = (int)type;
-            }
-        }
-    }
-
-    private bool TryDequeue(out int type)
-    {
-        lock (_queueLock)
-        {
-            if (_queueCount == 0)
-            {
-                type = -1;
-                return false;
-            }
-
-            type = _queue[_queueHead];
-            _queueHead = (_queueHead + 1) % _queue.Length;
-            _queueCount--;
-            _queued[type] = false; // a change published from now on queues it again
-            return true;
-        }
-    }
-
-    private void Notify(ResourceType type, ResourcePressure previous, ResourcePressure current)
-    {
-        PressureCallback[] callbacks = Volatile.Read(ref _pressureCallbacks);
-        if (callbacks.Length == 0)
-        {
-            return;
-        }
-
-        var change = new PressureChange(type, previous, current, GetStats(type));
-        foreach (PressureCallback callback in callbacks)
-        {
-            try
-            {
-                callback(in change);
-            }
-            catch (Exception exception)
-            {
-                ReportFault(type, isReclamation: false, exception);
-            }
-        }
-    }
-
-    /// <summary>This thread's acquisition and release counters for this manager (created on first use).</summary>
-    /// <remarks>PERF: counting every reservation and release with an interlocked increment costs two atomic operations per
-    /// acquire+release. Each thread counts in its own block instead, without atomics; the figures are the sums over all
-    /// blocks, exact whenever no reservation or release is in flight. Blocks are indexed by <see cref="ThreadIndex"/>,
-    /// so each thread has exactly one per manager however many managers exist.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long[] LocalCounters()
-    {
-        int index = ThreadIndex.Current;
-        ThreadCounters?[] blocks = Volatile.Read(ref _counters);
-        if ((uint)index < (uint)blocks.Length)
-        {
-            ThreadCounters? block = blocks[index];
-            if (block != null)
-            {
-                return block.Values;
-            }
-        }
-
-        return CreateLocalCounters(index);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private long[] CreateLocalCounters(int index)
-    {
-        lock (_registrationLock)
-        {
-            ThreadCounters?[] blocks = _counters;
-            if ((uint)index >= (uint)blocks.Length)
-            {
-                Array.Resize(ref blocks, Math.Max(index + 1, Math.Max(4, ThreadIndex.Count)));
-            }
-            else
-            {
-                blocks = (ThreadCounters?[])blocks.Clone();
-            }
-
-            ThreadCounters block = blocks[index] ??= new ThreadCounters();
-            Volatile.Write(ref _counters, blocks);
-            return block.Values;
-        }
-    }
-
-    private long SumCounters(int index)
-    {
-        long sum = 0;
-        foreach (ThreadCounters? block in Volatile.Read(ref _counters))
-        {
-            if (block != null)
-            {
-                sum += Volatile.Read(ref block.Values[index]);
-            }
-        }
-
-        return sum;
-    }
-
     private static long Limit(ResourceBudget budget, BudgetMode mode) => mode switch
     {
         BudgetMode.Ordinary => budget.OrdinaryLimit,
@@ -629,13 +372,10 @@ public sealed class ResourceBudgetManager
         _ => long.MaxValue,
     };
 
-    private static T[] Without<T>(T[] items, T item)
-        where T : class
-    {
-        int index = Array.IndexOf(items, item);
-        return index < 0 ? items : [.. items[..index], .. items[(index + 1)..]];
-    }
-
+    /// <summary>The account of <paramref name="type"/>, after checking that the type is defined.</summary>
+    /// <param name="type">The resource type, from a caller.</param>
+    /// <returns>Its account.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
     private Account AccountOf(ResourceType type)
     {
         if (!ResourceTypes.IsDefined(type))
@@ -669,28 +409,9 @@ public sealed class ResourceBudgetManager
         }
     }
 
-    private void ReportFault(ResourceType type, bool isReclamation, Exception exception)
-    {
-        Interlocked.Increment(ref _callbackFaults);
-        try
-        {
-            CallbackFaulted?.Invoke(this, new CallbackFaultEventArgs(type, isReclamation, exception));
-        }
-        catch (Exception handlerException)
-        {
-            // A fault handler that throws must not break the allocation either.
-            Debug.WriteLine($"CallbackFaulted handler threw: {handlerException.Message}");
-        }
-    }
-
-    /// <summary>One thread's acquisition and release counts for one manager (see <see cref="AcquisitionsIndex"/> and
-    /// <see cref="ReleasesIndex"/>). Written only by the thread that holds its <see cref="ThreadIndex"/>.</summary>
-    private sealed class ThreadCounters
-    {
-        public readonly long[] Values = new long[ResourceTypes.Count * 2];
-    }
-
-    /// <summary>One type's accounting. Fields other than <see cref="Delivered"/> change only by Interlocked operations.</summary>
+    /// <summary>One type's accounting. The counts and <see cref="Level"/> change only by Interlocked operations;
+    /// <see cref="Budget"/> is replaced whole (a volatile write, <see cref="SetBudget"/>), and <see cref="Delivered"/> is
+    /// written only by the delivering thread.</summary>
     private sealed class Account(ResourceType type, ResourceBudget budget)
     {
         public readonly ResourceType Type = type;
@@ -706,12 +427,5 @@ public sealed class ResourceBudgetManager
         public int RefusedWaiters; // Refused requests registered as waiting for room (see HasRefusedWaiters).
         public int Level;      // (int)ResourcePressure last published.
         public int Delivered;  // (int)ResourcePressure last delivered to callbacks; only the delivering thread writes it.
-    }
-
-    private sealed class Registration(Action unregister) : IDisposable
-    {
-        private Action? _unregister = unregister;
-
-        public void Dispose() => Interlocked.Exchange(ref _unregister, null)?.Invoke();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
@@ -26,10 +25,13 @@ namespace Flight.Hal.Resources;
 /// once (each operation holds a short spin lock: one compare-and-swap to enter, a store to leave). Otherwise use one thread at a time. <see cref="Dispose"/> must not
 /// race with other members.</para>
 /// </remarks>
-public sealed unsafe class Arena : IDisposable, IRegionAllocator
+public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
 {
-    private const int SlLog2 = 4;            // 16 second-level classes per power of two
-    private const int SlCount = 1 << SlLog2;
+    // The public surface and the lifetime are here; the other parts: Tlsf (size classes, free lists, and the operations
+    // run under the lock), Blocks (block records, split and merge), Lock (the spin lock and its Scope), Validation (tests
+    // only). Their headers are plain comments: doc comments on several parts of a partial type would all be merged into
+    // its one public summary.
+
     private const int None = -1;             // end of a list / no neighbour
     private const int Used = -2;             // PrevFree of a block in use
     private const int Unused = -3;           // PrevFree of a record on the record free list
@@ -40,23 +42,12 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     private readonly int _unitShift;         // Unit == 1 << _unitShift.
     private readonly long _start;            // First allocatable offset: the reserved start rounded up to the unit.
     private readonly long _end;              // End of the allocatable range: the capacity rounded down to the unit.
-    private readonly int _flCount;           // First-level classes needed for the largest block.
-    private readonly uint[] _slBitmaps;      // Per first-level class: bit sl set when list (fl, sl) is non-empty.
-    private readonly int[] _heads;           // Free-list heads, [fl * SlCount + sl]; None when empty.
     private readonly HandleTable<int> _handles; // An allocation's handle -> its block record.
-    private readonly int _recordCapacity;    // 2 * max allocations + 1: free blocks never outnumber used ones by more than one.
-    private readonly bool _threadSafe;       // Every operation holds _spinLock when set.
-    private int _spinLock;                   // 0 free, 1 held; thread-safe arenas only (see Enter).
 
     private byte* _base;                     // Owned region; null once disposed.
-    private Record* _records;                // Owned; _recordCapacity block records.
-    private int _recordHighWater;            // Records [0, _recordHighWater) have been used.
-    private int _recordFreeHead = None;      // Unused records, linked through NextFree.
-    private ulong _flBitmap;                 // Bit fl set when any list of first-level class fl is non-empty.
     private long _usedBytes;
     private long _peakUsedBytes;
     private long _freeBytes;
-    private int _freeBlockCount;
     private long _totalAllocations;
     private long _failedAllocations;
     private long _fragmentationFailures;
@@ -98,7 +89,7 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
         }
 
         int first = NewRecord();
-        _records[first] = new Record { Offset = _start, Size = _end - _start, PrevPhys = None, NextPhys = None };
+        RecordAt(first) = new Record { Offset = _start, Size = _end - _start, PrevPhys = None, NextPhys = None };
         _freeBytes = _end - _start;
         InsertFree(first);
     }
@@ -164,19 +155,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
             ThrowHelper.ThrowArgument(nameof(alignment), $"Alignment {alignment} must be 0 or a power of two up to {ArenaConfig.MaxAlignment}.");
         }
 
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             return AllocateCore(size, alignment, out handle);
-        }
-
-        Enter();
-        try
-        {
-            return AllocateCore(size, alignment, out handle);
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -208,19 +189,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     /// <remarks>O(1); allocates no managed memory.</remarks>
     public ResourceStatus Free(ResourceHandle handle)
     {
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             return FreeCore(handle);
-        }
-
-        Enter();
-        try
-        {
-            return FreeCore(handle);
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -233,19 +204,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public ResourceStatus TryResolve(ResourceHandle handle, out nint address, out long size)
     {
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             return ResolveCore(handle, out address, out size);
-        }
-
-        Enter();
-        try
-        {
-            return ResolveCore(handle, out address, out size);
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -275,19 +236,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     public bool Contains(ResourceHandle handle)
     {
         ThrowIfDisposed();
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             return _handles.Contains(Handle<int>.FromRawValue(handle.RawValue));
-        }
-
-        Enter();
-        try
-        {
-            return _handles.Contains(Handle<int>.FromRawValue(handle.RawValue));
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -297,19 +248,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     /// <remarks>O(blocks in the largest size class) for <see cref="ArenaStats.LargestFreeBlock"/>.</remarks>
     public ArenaStats GetStats()
     {
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             return StatsCore();
-        }
-
-        Enter();
-        try
-        {
-            return StatsCore();
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -317,21 +258,9 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
     /// <remarks>Live allocations are dropped with the region: their memory must not be touched afterwards.</remarks>
     public void Dispose()
     {
-        if (!_threadSafe)
+        using (new Scope(this))
         {
             Release();
-        }
-        else
-        {
-            Enter();
-            try
-            {
-                Release();
-            }
-            finally
-            {
-                Exit();
-            }
         }
 
         GC.SuppressFinalize(this);
@@ -364,483 +293,6 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
         return address;
     }
 
-    /// <summary>Walks every block in address order and checks the arena's invariants; for tests.</summary>
-    /// <returns>null when consistent, otherwise what is wrong.</returns>
-    internal string? Validate()
-    {
-        long offset = _start;
-        long used = 0;
-        long free = 0;
-        int freeBlocks = 0;
-        int usedBlocks = 0;
-        bool previousFree = false;
-        int index = FirstPhysical();
-        int previous = None;
-        while (index != None)
-        {
-            Record* r = _records + index;
-            if (r->Offset != offset)
-            {
-                return $"block {index} at {r->Offset}, expected {offset}";
-            }
-
-            if (r->PrevPhys != previous)
-            {
-                return $"block {index} has PrevPhys {r->PrevPhys}, expected {previous}";
-            }
-
-            if (r->Size <= 0 || (r->Size & (Unit - 1)) != 0)
-            {
-                return $"block {index} has size {r->Size}";
-            }
-
-            bool isFree = r->PrevFree != Used;
-            if (isFree && previousFree)
-            {
-                return $"two adjacent free blocks at {r->Offset}";
-            }
-
-            if (isFree)
-            {
-                free += r->Size;
-                freeBlocks++;
-            }
-            else
-            {
-                used += r->Size;
-                usedBlocks++;
-            }
-
-            previousFree = isFree;
-            offset += r->Size;
-            previous = index;
-            index = r->NextPhys;
-        }
-
-        if (offset != _end)
-        {
-            return $"blocks end at {offset}, expected {_end}";
-        }
-
-        if (used != _usedBytes || free != _freeBytes || freeBlocks != _freeBlockCount || usedBlocks != _handles.Count)
-        {
-            return $"counters: used {_usedBytes}/{used}, free {_freeBytes}/{free}, free blocks {_freeBlockCount}/{freeBlocks}, allocations {_handles.Count}/{usedBlocks}";
-        }
-
-        int listed = 0;
-        for (int i = 0; i < _heads.Length; i++)
-        {
-            for (int b = _heads[i]; b != None; b = _records[b].NextFree)
-            {
-                Mapping(_records[b].Size >> _unitShift, out int fl, out int sl);
-                if (fl * SlCount + sl != i)
-                {
-                    return $"free block {b} of size {_records[b].Size} in list {i}";
-                }
-
-                listed++;
-            }
-
-            bool bit = (_slBitmaps[i / SlCount] & (1u << (i % SlCount))) != 0;
-            if (bit != (_heads[i] != None))
-            {
-                return $"bitmap disagrees with list {i}";
-            }
-        }
-
-        return listed == _freeBlockCount ? null : $"{listed} blocks listed, {_freeBlockCount} counted free";
-    }
-
-    /// <summary>Takes the arena's spin lock (thread-safe arenas). Operations are short and bounded, so one compare-and-swap
-    /// is cheaper than a monitor; under contention the caller spins, then yields, then sleeps (SpinWait).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Enter()
-    {
-        if (Interlocked.CompareExchange(ref _spinLock, 1, 0) != 0)
-        {
-            EnterContended();
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void EnterContended()
-    {
-        var spinner = default(SpinWait);
-        while (Volatile.Read(ref _spinLock) != 0 || Interlocked.CompareExchange(ref _spinLock, 1, 0) != 0)
-        {
-            spinner.SpinOnce();
-        }
-    }
-
-    /// <summary>Releases the spin lock: a release store publishes everything written under it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Exit() => Volatile.Write(ref _spinLock, 0);
-
-    /// <summary>TLSF mapping: the (first, second) level class of a size given in units.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Mapping(long units, out int fl, out int sl)
-    {
-        Debug.Assert(units > 0, "Blocks have at least one unit.");
-        if (units < SlCount)
-        {
-            fl = 0;
-            sl = (int)units;
-        }
-        else
-        {
-            int log2 = BitOperations.Log2((ulong)units);
-            fl = log2 - SlLog2 + 1;
-            sl = (int)((units >> (log2 - SlLog2)) - SlCount);
-        }
-    }
-
-    private ResourceStatus AllocateCore(long size, int alignment, out ResourceHandle handle)
-    {
-        ThrowIfDisposed();
-        handle = default;
-        long unit = Unit;
-        if (size > _end - _start)
-        {
-            _failedAllocations++;
-            return ResourceStatus.RegionExhausted;
-        }
-
-        long need = ArenaConfig.RoundUp(size, unit);
-        long align = Math.Max(alignment, unit);
-        if (_handles.Count >= _handles.Capacity)
-        {
-            _failedAllocations++;
-            return ResourceStatus.CapacityExceeded;
-        }
-
-        int block = FindFree(need, align);
-        if (block == None)
-        {
-            _failedAllocations++;
-            if (_freeBytes >= need)
-            {
-                _fragmentationFailures++;
-                return ResourceStatus.Fragmented;
-            }
-
-            return ResourceStatus.RegionExhausted;
-        }
-
-        RemoveFree(block);
-        Record* r = _records + block;
-        long aligned = ArenaConfig.RoundUp(r->Offset, align); // the region base is aligned to MaxAlignment >= align
-        long gap = aligned - r->Offset;
-        Debug.Assert(gap + need <= r->Size, "FindFree returned a block that cannot hold the request.");
-        if (gap > 0)
-        {
-            // The alignment gap becomes a free block of its own: a whole number of units, since offsets and
-            // alignments are multiples of the unit. Its left neighbour is in use (no two free blocks touch).
-            int front = SplitFront(block, gap);
-            InsertFree(front);
-        }
-
-        if (r->Size > need)
-        {
-            int back = SplitBack(block, need);
-            InsertFree(back);
-        }
-
-        r->PrevFree = Used;
-        r->NextFree = Used;
-        _freeBytes -= r->Size;
-        _usedBytes += r->Size;
-        _peakUsedBytes = Math.Max(_peakUsedBytes, _usedBytes);
-        _totalAllocations++;
-        ResourceStatus status = _handles.TryAllocate(block, out Handle<int> issued);
-        Debug.Assert(status == ResourceStatus.Ok, "Capacity was checked before the search.");
-        handle = (ResourceHandle)issued;
-        return ResourceStatus.Ok;
-    }
-
-    private ResourceStatus FreeCore(ResourceHandle handle)
-    {
-        ThrowIfDisposed();
-        var typed = Handle<int>.FromRawValue(handle.RawValue);
-        ref int entry = ref _handles.GetValueRefOrNullRef(typed); // throws for a foreign handle
-        if (Unsafe.IsNullRef(ref entry))
-        {
-            return handle.IsNull ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
-        }
-
-        int block = entry;
-        _handles.Free(typed);
-        Record* r = _records + block;
-        Debug.Assert(r->PrevFree == Used, "A live handle's block must be in use.");
-        _usedBytes -= r->Size;
-        _freeBytes += r->Size;
-
-        int previous = r->PrevPhys;
-        if (previous != None && _records[previous].PrevFree != Used)
-        {
-            RemoveFree(previous);
-            MergeIntoPrevious(block);
-            block = previous;
-            r = _records + block;
-        }
-
-        int next = r->NextPhys;
-        if (next != None && _records[next].PrevFree != Used)
-        {
-            RemoveFree(next);
-            MergeIntoPrevious(next);
-        }
-
-        InsertFree(block);
-        return ResourceStatus.Ok;
-    }
-
-    private ResourceStatus ResolveCore(ResourceHandle handle, out nint address, out long size)
-    {
-        ThrowIfDisposed();
-        ref int entry = ref _handles.GetValueRefOrNullRef(Handle<int>.FromRawValue(handle.RawValue));
-        if (Unsafe.IsNullRef(ref entry))
-        {
-            address = 0;
-            size = 0;
-            return handle.IsNull ? ResourceStatus.InvalidHandle : ResourceStatus.StaleHandle;
-        }
-
-        Record* r = _records + entry;
-        address = (nint)(_base + r->Offset);
-        size = r->Size;
-        return ResourceStatus.Ok;
-    }
-
-    private ArenaStats StatsCore()
-    {
-        ThrowIfDisposed();
-        long largest = 0;
-        if (_flBitmap != 0)
-        {
-            int fl = 63 - BitOperations.LeadingZeroCount(_flBitmap);
-            int sl = 31 - BitOperations.LeadingZeroCount(_slBitmaps[fl]);
-            for (int b = _heads[(fl * SlCount) + sl]; b != None; b = _records[b].NextFree)
-            {
-                largest = Math.Max(largest, _records[b].Size);
-            }
-        }
-
-        return new ArenaStats(
-            Capacity: _capacity,
-            ReservedBytes: _capacity - (_end - _start),
-            UsedBytes: _usedBytes,
-            FreeBytes: _freeBytes,
-            PeakUsedBytes: _peakUsedBytes,
-            LargestFreeBlock: largest,
-            AllocationCount: _handles.Count,
-            FreeBlockCount: _freeBlockCount,
-            TotalAllocations: _totalAllocations,
-            FailedAllocations: _failedAllocations,
-            FragmentationFailures: _fragmentationFailures);
-    }
-
-    /// <summary>Finds a free block that can hold <paramref name="need"/> bytes at <paramref name="align"/>, or None.</summary>
-    private int FindFree(long need, long align)
-    {
-        // Worst-case padding to reach the alignment; zero when the unit alignment suffices.
-        long search = need + (align - Unit);
-        long units = search >> _unitShift;
-
-        // Good fit: round up to the next class boundary, so every block of the class found is big enough.
-        long rounded = units;
-        if (units >= SlCount)
-        {
-            rounded += (1L << (BitOperations.Log2((ulong)units) - SlLog2)) - 1;
-        }
-
-        Mapping(rounded, out int fl, out int sl);
-        if (fl < _flCount)
-        {
-            uint slMap = _slBitmaps[fl] & (~0u << sl);
-            if (slMap == 0)
-            {
-                ulong flMap = fl + 1 < 64 ? _flBitmap & (~0UL << (fl + 1)) : 0;
-                if (flMap != 0)
-                {
-                    fl = BitOperations.TrailingZeroCount(flMap);
-                    slMap = _slBitmaps[fl];
-                }
-            }
-
-            if (slMap != 0)
-            {
-                return _heads[(fl * SlCount) + BitOperations.TrailingZeroCount(slMap)];
-            }
-        }
-
-        // Nothing at or above the rounded class. Blocks in the classes from the exact size up to the rounded one
-        // may still fit (and with less padding than the worst case): look at each before refusing.
-        Mapping(need >> _unitShift, out int lowFl, out int lowSl);
-        int last = Math.Min((fl * SlCount) + sl, _heads.Length - 1);
-        for (int list = (lowFl * SlCount) + lowSl; list <= last; list++)
-        {
-            for (int b = _heads[list]; b != None; b = _records[b].NextFree)
-            {
-                Record* r = _records + b;
-                if (ArenaConfig.RoundUp(r->Offset, align) - r->Offset + need <= r->Size)
-                {
-                    return b;
-                }
-            }
-        }
-
-        return None;
-    }
-
-    /// <summary>Cuts the first <paramref name="bytes"/> of a block into a new block (returned) before it.</summary>
-    private int SplitFront(int block, long bytes)
-    {
-        int front = NewRecord();
-        Record* r = _records + block;
-        Record* f = _records + front;
-        f->Offset = r->Offset;
-        f->Size = bytes;
-        f->PrevPhys = r->PrevPhys;
-        f->NextPhys = block;
-        if (r->PrevPhys != None)
-        {
-            _records[r->PrevPhys].NextPhys = front;
-        }
-
-        r->PrevPhys = front;
-        r->Offset += bytes;
-        r->Size -= bytes;
-        return front;
-    }
-
-    /// <summary>Keeps the first <paramref name="keep"/> bytes of a block and returns the rest as a new block after it.</summary>
-    private int SplitBack(int block, long keep)
-    {
-        int back = NewRecord();
-        Record* r = _records + block;
-        Record* b = _records + back;
-        b->Offset = r->Offset + keep;
-        b->Size = r->Size - keep;
-        b->PrevPhys = block;
-        b->NextPhys = r->NextPhys;
-        if (r->NextPhys != None)
-        {
-            _records[r->NextPhys].PrevPhys = back;
-        }
-
-        r->NextPhys = back;
-        r->Size = keep;
-        return back;
-    }
-
-    /// <summary>Merges block <paramref name="block"/> into its physical predecessor and releases its record.</summary>
-    private void MergeIntoPrevious(int block)
-    {
-        Record* r = _records + block;
-        int previous = r->PrevPhys;
-        Record* p = _records + previous;
-        p->Size += r->Size;
-        p->NextPhys = r->NextPhys;
-        if (r->NextPhys != None)
-        {
-            _records[r->NextPhys].PrevPhys = previous;
-        }
-
-        ReleaseRecord(block);
-    }
-
-    private void InsertFree(int block)
-    {
-        Record* r = _records + block;
-        Mapping(r->Size >> _unitShift, out int fl, out int sl);
-        int list = (fl * SlCount) + sl;
-        int head = _heads[list];
-        r->PrevFree = None;
-        r->NextFree = head;
-        if (head != None)
-        {
-            _records[head].PrevFree = block;
-        }
-
-        _heads[list] = block;
-        _slBitmaps[fl] |= 1u << sl;
-        _flBitmap |= 1UL << fl;
-        _freeBlockCount++;
-    }
-
-    private void RemoveFree(int block)
-    {
-        Record* r = _records + block;
-        Debug.Assert(r->PrevFree != Used && r->PrevFree != Unused, "Only free blocks are on the free lists.");
-        Mapping(r->Size >> _unitShift, out int fl, out int sl);
-        int list = (fl * SlCount) + sl;
-        if (r->PrevFree != None)
-        {
-            _records[r->PrevFree].NextFree = r->NextFree;
-        }
-        else
-        {
-            _heads[list] = r->NextFree;
-        }
-
-        if (r->NextFree != None)
-        {
-            _records[r->NextFree].PrevFree = r->PrevFree;
-        }
-
-        if (_heads[list] == None)
-        {
-            _slBitmaps[fl] &= ~(1u << sl);
-            if (_slBitmaps[fl] == 0)
-            {
-                _flBitmap &= ~(1UL << fl);
-            }
-        }
-
-        r->PrevFree = Used; // off the lists; the caller marks it in use or releases it
-        r->NextFree = Used;
-        _freeBlockCount--;
-    }
-
-    private int NewRecord()
-    {
-        int index = _recordFreeHead;
-        if (index != None)
-        {
-            _recordFreeHead = _records[index].NextFree;
-        }
-        else
-        {
-            // SAFETY: free blocks never outnumber used blocks by more than one and used blocks are bounded by
-            // MaxAllocations, so 2 * MaxAllocations + 1 records always suffice.
-            Debug.Assert(_recordHighWater < _recordCapacity, "Block records exhausted.");
-            index = _recordHighWater++;
-        }
-
-        _records[index] = default;
-        return index;
-    }
-
-    private void ReleaseRecord(int index)
-    {
-        _records[index].PrevFree = Unused;
-        _records[index].NextFree = _recordFreeHead;
-        _recordFreeHead = index;
-    }
-
-    private int FirstPhysical()
-    {
-        for (int i = 0; i < _recordHighWater; i++)
-        {
-            if (_records[i].PrevFree != Unused && _records[i].Offset == _start)
-            {
-                return i;
-            }
-        }
-
-        return None;
-    }
-
     private void ThrowIfDisposed()
     {
         if (_base == null)
@@ -865,17 +317,5 @@ public sealed unsafe class Arena : IDisposable, IRegionAllocator
         }
 
         _handles?.Dispose();
-    }
-
-    /// <summary>One block of the region, free or in use. Blocks form a list in address order (PrevPhys/NextPhys);
-    /// free blocks are also on their size class's list (PrevFree/NextFree).</summary>
-    private struct Record
-    {
-        public long Offset;   // From the region base; a multiple of the unit.
-        public long Size;     // A multiple of the unit, > 0.
-        public int PrevPhys;  // Block just below, or None.
-        public int NextPhys;  // Block just above, or None.
-        public int PrevFree;  // Free: previous on its list or None. Used: Used. Unused record: Unused.
-        public int NextFree;  // Free: next on its list or None. Unused record: next unused record.
     }
 }
