@@ -95,11 +95,7 @@ public sealed partial class ResourceBudgetManager
     /// <exception cref="ArgumentOutOfRangeException">As <see cref="TryReserve(ResourceType, long, BudgetMode)"/>.</exception>
     public void Reserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary)
     {
-        ResourceStatus status = TryReserve(type, bytes, mode);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
+        ThrowHelper.ThrowIfFailed(TryReserve(type, bytes, mode));
     }
 
     /// <summary>Returns <paramref name="bytes"/> to <paramref name="type"/>'s budget.</summary>

@@ -98,17 +98,8 @@ public sealed partial class ResourceManager
     /// <returns>As <see cref="TryResolve"/>; <see cref="ResourceStatus.InvalidArgument"/> when the resource is larger
     /// than a span can be (use <see cref="TryResolve"/>).</returns>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
-    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span)
-    {
-        ResourceStatus status = TryResolve(handle, out nint address, out long size);
-        if (status == ResourceStatus.Ok && size > int.MaxValue)
-        {
-            status = ResourceStatus.InvalidArgument;
-        }
-
-        span = status == ResourceStatus.Ok ? NativeView.AsSpan(address, (int)size) : default;
-        return status;
-    }
+    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span) =>
+        NativeView.ToSpan(TryResolve(handle, out nint address, out long size), address, size, out span);
 
     /// <summary>The bytes of a live resource, throwing if the handle is not live (see <see cref="Resolve"/> for the form
     /// that answers a stale handle with an empty span).</summary>

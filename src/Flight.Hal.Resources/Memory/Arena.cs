@@ -171,12 +171,7 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
     public ResourceHandle Allocate(long size, int alignment = 0)
     {
-        ResourceStatus status = TryAllocate(size, alignment, out ResourceHandle handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryAllocate(size, alignment, out ResourceHandle handle));
         return handle;
     }
 
@@ -217,16 +212,20 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
     /// than a span can describe (2 GiB or more): use <see cref="TryResolve"/> for those.</returns>
     /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another arena, pool or table.</exception>
     /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
-    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span)
-    {
-        ResourceStatus status = TryResolve(handle, out nint address, out long size);
-        if (status == ResourceStatus.Ok && size > int.MaxValue)
-        {
-            status = ResourceStatus.InvalidArgument;
-        }
+    public ResourceStatus TryGetSpan(ResourceHandle handle, out Span<byte> span) =>
+        NativeView.ToSpan(TryResolve(handle, out nint address, out long size), address, size, out span);
 
-        span = status == ResourceStatus.Ok ? new Span<byte>((void*)address, (int)size) : default;
-        return status;
+    /// <summary>Resolves a handle to its allocation's memory, throwing if it is not live.</summary>
+    /// <param name="handle">A handle this arena issued.</param>
+    /// <returns>The whole allocation.</returns>
+    /// <exception cref="ResourceException">As <see cref="TryGetSpan"/> would have returned it: stale, null, or too large
+    /// for a span.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> was issued by another arena, pool or table.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    public Span<byte> GetSpan(ResourceHandle handle)
+    {
+        ThrowHelper.ThrowIfFailed(TryGetSpan(handle, out Span<byte> span));
+        return span;
     }
 
     /// <summary>Whether <paramref name="handle"/> refers to a live allocation of this arena.</summary>

@@ -389,4 +389,19 @@ public class ArenaTests
 
         Assert.Null(arena.Validate());
     }
+
+    [Fact]
+    public void GetSpan_IsTheThrowingTwin_OfTryGetSpan()
+    {
+        using var arena = new Arena(Config(size: 4096));
+        ResourceHandle handle = arena.Allocate(100);
+
+        Span<byte> span = arena.GetSpan(handle);
+        Assert.Equal(arena.Unit * ((100 + arena.Unit - 1) / arena.Unit), span.Length); // the request rounded up to the unit
+        span.Fill(0xAB);
+
+        Assert.Equal(ResourceStatus.Ok, arena.Free(handle));
+        Assert.Equal(ResourceStatus.StaleHandle, Assert.Throws<ResourceException>(() => arena.GetSpan(handle)).Status);
+        Assert.Equal(ResourceStatus.InvalidHandle, Assert.Throws<ResourceException>(() => arena.GetSpan(default)).Status);
+    }
 }
