@@ -19,7 +19,10 @@ namespace Flight.Hal.Resources;
 /// <para><b>Threads.</b> Instances are not thread-safe: use one per thread or synchronise externally. Concurrent
 /// lookups are safe while no thread allocates or frees.</para>
 /// </remarks>
-public sealed unsafe class HandleTable<T> : IDisposable
+// This file holds the table's life, allocation, freeing and the hot lookups; the slow-path handle checks are in
+// HandleTable{T}.Validation.cs, enumeration in HandleTable{T}.Enumeration.cs. Each part says what it holds in a plain
+// comment: XML docs on a part would be merged into the public type's documentation.
+public sealed unsafe partial class HandleTable<T> : IDisposable
     where T : unmanaged
 {
     /// <summary>Largest capacity (4,194,303): every slot index and the free-list end marker must fit a handle's index field.</summary>
@@ -316,76 +319,12 @@ public sealed unsafe class HandleTable<T> : IDisposable
         Debug.Assert(_count == 0, "Clear must leave no live entry.");
     }
 
-    /// <summary>Enumerates the live entries in slot order.</summary>
-    /// <returns>An allocation-free enumerator.</returns>
-    /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
-    /// <remarks>O(high-water mark). Freeing the current entry during enumeration is allowed; an entry allocated
-    /// during enumeration may or may not be visited.</remarks>
-    public Enumerator GetEnumerator()
-    {
-        if (_slots == null)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        return new Enumerator(this);
-    }
-
     /// <summary>Frees the native slots and gives up the table's tag; later use throws. Idempotent.</summary>
     /// <remarks>Live entries are dropped without notice: entries are plain values with nothing to release.</remarks>
     public void Dispose()
     {
         Release();
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>The tag every handle of this table carries.</summary>
-    internal int Tag => _tag;
-
-    /// <summary>Every generation this table issues is above this (even) value; a handle with this tag and a generation at
-    /// or below it comes from a disposed table that had the same tag.</summary>
-    internal uint BaseGeneration => _baseGeneration;
-
-    /// <summary>Why <paramref name="handle"/> does or does not name a live entry, without throwing: <see cref="ResourceStatus.Ok"/>;
-    /// <see cref="ResourceStatus.StaleHandle"/> (this table issued exactly this handle once, and it was freed since); or
-    /// <see cref="ResourceStatus.InvalidHandle"/> (never issued here: null, forged — a slot never used, an even generation, a
-    /// generation the slot has not reached — another table's, or a disposed table's). For callers that report rather than
-    /// throw, such as the manager.</summary>
-    internal ResourceStatus Check(Handle<T> handle)
-    {
-        ulong raw = handle.RawValue;
-        uint generation = HandleLayout.Generation(raw);
-        int index = HandleLayout.Index(raw);
-        if (_slots == null || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration) || (generation & 1) == 0 || (uint)index >= (uint)_highWater)
-        {
-            return ResourceStatus.InvalidHandle;
-        }
-
-        ulong key = _slots[index].Key;
-        if (key == raw)
-        {
-            return ResourceStatus.Ok;
-        }
-
-        // Every odd generation from the base up to the slot's last issued one was issued once; a retired slot (key 0) was
-        // issued every generation up to the wrap. A free key holds the next, even generation.
-        uint lastIssued = key == 0 ? uint.MaxValue : IsLive(key) ? HandleLayout.Generation(key) : HandleLayout.Generation(key) - 1;
-        return generation <= lastIssued ? ResourceStatus.StaleHandle : ResourceStatus.InvalidHandle;
-    }
-
-    /// <summary>Test hook: moves a live entry's slot to <paramref name="generation"/> (odd) so the wrap point can be
-    /// reached without four billion frees; the entry's old handles become stale.</summary>
-    internal Handle<T> SetGenerationForTesting(Handle<T> handle, uint generation)
-    {
-        Debug.Assert((generation & 1) == 1, "Live generations are odd.");
-        if (!Contains(handle))
-        {
-            ThrowHelper.ThrowResourceException(ResourceStatus.StaleHandle);
-        }
-
-        ulong raw = HandleLayout.Pack(_tag, handle.Index, generation);
-        _slots[handle.Index].Key = raw;
-        return new Handle<T>(raw);
     }
 
     /// <summary>A live slot's key is its issued handle: tag bits non-zero. Free and retired keys have tag 0.</summary>
@@ -440,103 +379,6 @@ public sealed unsafe class HandleTable<T> : IDisposable
         }
 
         return highest;
-    }
-
-    /// <summary>Why a handle did not match its slot (or had none): disposed, null, foreign, or stale.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ResourceStatus Mismatch(ulong raw)
-    {
-        if (_slots == null)
-        {
-            ThrowHelper.ThrowObjectDisposed(this);
-        }
-
-        if (raw == 0)
-        {
-            return ResourceStatus.InvalidHandle;
-        }
-
-        if (!HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
-        {
-            ThrowHelper.ThrowForeignHandle("handle"); // another table's, or a disposed table's that had this tag
-        }
-
-        return ResourceStatus.StaleHandle;
-    }
-
-    /// <summary>The slow path of <see cref="GetValueRefOrNullRef"/>: throws for disposed or foreign, else a null reference.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ref T LookupMismatch(ulong raw)
-    {
-        Mismatch(raw);
-        return ref Unsafe.NullRef<T>();
-    }
-
-    /// <summary>One live entry seen during enumeration.</summary>
-    public readonly ref struct Entry
-    {
-        private readonly ref T _value;
-
-        internal Entry(Handle<T> handle, ref T value)
-        {
-            Handle = handle;
-            _value = ref value;
-        }
-
-        /// <summary>The entry's handle.</summary>
-        public Handle<T> Handle { get; }
-
-        /// <summary>The entry's value, writable in place.</summary>
-        public ref T Value => ref _value;
-    }
-
-    /// <summary>Walks the live entries of a <see cref="HandleTable{T}"/> in slot order without allocating.</summary>
-    public ref struct Enumerator
-    {
-        private readonly HandleTable<T> _table;
-        private int _index;
-
-        internal Enumerator(HandleTable<T> table)
-        {
-            _table = table;
-            _index = -1;
-        }
-
-        /// <summary>The current live entry.</summary>
-        public readonly Entry Current
-        {
-            get
-            {
-                // SAFETY: MoveNext only stops on an index below _highWater of a table that was live then.
-                Debug.Assert(_table._slots != null, "Table disposed during enumeration.");
-                Slot* slot = _table._slots + _index;
-                return new Entry(new Handle<T>(slot->Key), ref slot->Value);
-            }
-        }
-
-        /// <summary>Advances to the next live entry.</summary>
-        /// <returns><see langword="false"/> after the last one.</returns>
-        /// <exception cref="ObjectDisposedException">The table was disposed during enumeration.</exception>
-        public bool MoveNext()
-        {
-            Slot* slots = _table._slots;
-            if (slots == null)
-            {
-                ThrowHelper.ThrowObjectDisposed(_table);
-            }
-
-            int highWater = _table._highWater;
-            while (++_index < highWater)
-            {
-                if (IsLive(slots[_index].Key))
-                {
-                    return true;
-                }
-            }
-
-            _index = highWater;
-            return false;
-        }
     }
 
     private struct Slot
