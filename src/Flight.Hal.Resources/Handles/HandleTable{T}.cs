@@ -169,12 +169,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     public Handle<T> Allocate(in T value = default)
     {
-        ResourceStatus status = TryAllocate(value, out Handle<T> handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryAllocate(value, out Handle<T> handle));
         return handle;
     }
 

@@ -79,12 +79,7 @@ public sealed unsafe partial class SlabPool
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     public ResourceHandle Rent()
     {
-        ResourceStatus status = TryRent(out ResourceHandle handle);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryRent(out ResourceHandle handle));
         return handle;
     }
 

@@ -42,12 +42,7 @@ public sealed unsafe partial class SlabPool
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     public Span<byte> GetSpan(ResourceHandle handle)
     {
-        ResourceStatus status = TryGetSpan(handle, out Span<byte> span);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
-
+        ThrowHelper.ThrowIfFailed(TryGetSpan(handle, out Span<byte> span));
         return span;
     }
 
@@ -136,11 +131,7 @@ public sealed unsafe partial class SlabPool
     {
         Debug.Assert((generation & 1) == 1, "Live generations are odd.");
         Debug.Assert(generation > _baseGeneration, "Issued generations lie above the base (HasRentedShape relies on it).");
-        ResourceStatus status = TryGetBlock(handle.RawValue, out _);
-        if (status != ResourceStatus.Ok)
-        {
-            ThrowHelper.ThrowResourceException(status);
-        }
+        ThrowHelper.ThrowIfFailed(TryGetBlock(handle.RawValue, out _));
 
         _generations[handle.Index] = generation;
         return new ResourceHandle(HandleLayout.Pack(_tag, handle.Index, generation));
