@@ -54,6 +54,26 @@ internal static class HandleLayout
     public static bool IsFromIssuer(ulong raw, int tag, uint baseGeneration) =>
         Tag(raw) == tag && Generation(raw) > baseGeneration;
 
+    /// <summary>Why an issuer refuses a handle it found no live entry for — the one rule every table and pool applies:
+    /// <see cref="ResourceStatus.InvalidHandle"/> for the null handle; an <see cref="ArgumentException"/> for another
+    /// issuer's handle, or a disposed issuer's that had this tag (<see cref="IsFromIssuer"/> is false); else
+    /// <see cref="ResourceStatus.StaleHandle"/> (released since, or never issued under that generation).</summary>
+    /// <exception cref="ArgumentException"><paramref name="raw"/> is not this issuer's.</exception>
+    public static ResourceStatus ClassifyMiss(ulong raw, int tag, uint baseGeneration)
+    {
+        if (raw == 0)
+        {
+            return ResourceStatus.InvalidHandle;
+        }
+
+        if (!IsFromIssuer(raw, tag, baseGeneration))
+        {
+            ThrowHelper.ThrowForeignHandle("handle");
+        }
+
+        return ResourceStatus.StaleHandle;
+    }
+
     /// <summary>Formats a raw handle for <c>ToString</c>: <c>Name(null)</c> or <c>Name(tag:index@generation)</c>.</summary>
     public static string Format(string name, ulong raw) =>
         raw == 0 ? $"{name}(null)" : $"{name}({Tag(raw)}:{Index(raw)}@{Generation(raw)})";

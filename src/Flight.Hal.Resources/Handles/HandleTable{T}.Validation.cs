@@ -65,17 +65,7 @@ public sealed unsafe partial class HandleTable<T>
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
-        if (raw == 0)
-        {
-            return ResourceStatus.InvalidHandle;
-        }
-
-        if (!HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
-        {
-            ThrowHelper.ThrowForeignHandle("handle"); // another table's, or a disposed table's that had this tag
-        }
-
-        return ResourceStatus.StaleHandle;
+        return HandleLayout.ClassifyMiss(raw, _tag, _baseGeneration);
     }
 
     /// <summary>The slow path of <see cref="GetValueRefOrNullRef"/>: throws for disposed or foreign, else a null reference.</summary>

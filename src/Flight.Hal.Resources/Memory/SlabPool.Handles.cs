@@ -179,20 +179,7 @@ public sealed unsafe partial class SlabPool
     /// (its generation is at or below the base); else <see cref="ResourceStatus.StaleHandle"/> (returned since, or never
     /// rented under that generation).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ResourceStatus NotRented(ulong raw)
-    {
-        if (raw == 0)
-        {
-            return ResourceStatus.InvalidHandle;
-        }
-
-        if (!HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration))
-        {
-            ThrowHelper.ThrowForeignHandle("handle"); // another pool's, or a disposed pool's that had this tag
-        }
-
-        return ResourceStatus.StaleHandle;
-    }
+    private ResourceStatus NotRented(ulong raw) => HandleLayout.ClassifyMiss(raw, _tag, _baseGeneration);
 
     /// <summary>The slow path of a return that <see cref="HasRentedShape"/> refused. With the accepted tag, the handle is
     /// stale or a disposed pool's (<see cref="NotRented"/>). Otherwise the pool is disposed, or the handle null or foreign,
