@@ -12,7 +12,7 @@ public sealed unsafe partial class HandleTable<T>
     /// during enumeration may or may not be visited.</remarks>
     public Enumerator GetEnumerator()
     {
-        if (_slots == null)
+        if (!_slots.IsAllocated)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
@@ -56,8 +56,8 @@ public sealed unsafe partial class HandleTable<T>
             get
             {
                 // SAFETY: MoveNext only stops on an index below _highWater of a table that was live then.
-                Debug.Assert(_table._slots != null, "Table disposed during enumeration.");
-                Slot* slot = _table._slots + _index;
+                Debug.Assert(_table._slots.IsAllocated, "Table disposed during enumeration.");
+                Slot* slot = _table._slots.At(_index);
                 return new Entry(new Handle<T>(slot->Key), ref slot->Value);
             }
         }
@@ -67,8 +67,7 @@ public sealed unsafe partial class HandleTable<T>
         /// <exception cref="ObjectDisposedException">The table was disposed during enumeration.</exception>
         public bool MoveNext()
         {
-            Slot* slots = _table._slots;
-            if (slots == null)
+            if (!_table._slots.IsAllocated)
             {
                 ThrowHelper.ThrowObjectDisposed(_table);
             }
@@ -76,7 +75,7 @@ public sealed unsafe partial class HandleTable<T>
             int highWater = _table._highWater;
             while (++_index < highWater)
             {
-                if (IsLive(slots[_index].Key))
+                if (IsLive(_table._slots.At(_index)->Key))
                 {
                     return true;
                 }

@@ -24,12 +24,12 @@ public sealed unsafe partial class HandleTable<T>
         ulong raw = handle.RawValue;
         uint generation = HandleLayout.Generation(raw);
         int index = HandleLayout.Index(raw);
-        if (_slots == null || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration) || (generation & 1) == 0 || (uint)index >= (uint)_highWater)
+        if (!_slots.IsAllocated || !HandleLayout.IsFromIssuer(raw, _tag, _baseGeneration) || (generation & 1) == 0 || (uint)index >= (uint)_highWater)
         {
             return ResourceStatus.InvalidHandle;
         }
 
-        ulong key = _slots[index].Key;
+        ulong key = _slots.At(index)->Key;
         if (key == raw)
         {
             return ResourceStatus.Ok;
@@ -52,7 +52,7 @@ public sealed unsafe partial class HandleTable<T>
         }
 
         ulong raw = HandleLayout.Pack(_tag, handle.Index, generation);
-        _slots[handle.Index].Key = raw;
+        _slots.At(handle.Index)->Key = raw;
         return new Handle<T>(raw);
     }
 
@@ -60,7 +60,7 @@ public sealed unsafe partial class HandleTable<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ResourceStatus Mismatch(ulong raw)
     {
-        if (_slots == null)
+        if (!_slots.IsAllocated)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }

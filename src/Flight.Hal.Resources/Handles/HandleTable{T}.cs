@@ -6,10 +6,10 @@ namespace Flight.Hal.Resources;
 /// <summary>A generational slot map over native memory: O(1) allocate, free and lookup by <see cref="Handle{T}"/>.</summary>
 /// <typeparam name="T">The entry type, stored inline in native memory.</typeparam>
 /// <remarks>
-/// <para><b>Memory.</b> All <see cref="Capacity"/> slots (an 8-byte key plus <c>sizeof(T)</c>, each) are reserved in
-/// one native block at construction through the <see cref="NativeAllocator"/>; slots are first touched when first
-/// used, so untouched capacity costs address space, not resident memory. Nothing is allocated on the GC heap after
-/// construction. The block never moves, so a <c>ref T</c> stays valid until its entry is freed or the table
+/// <para><b>Memory.</b> Slots (an 8-byte key plus <c>sizeof(T)</c>, each) are committed a page at a time (about 4 KiB)
+/// as the table fills, up to <see cref="Capacity"/>, through the <see cref="NativeAllocator"/>: a table used a little
+/// costs a little (<see cref="NativeBytes"/>; <see cref="MaxNativeBytes"/> at capacity). Nothing is allocated on the GC
+/// heap after construction. Slots never move, so a <c>ref T</c> stays valid until its entry is freed or the table
 /// disposed.</para>
 /// <para><b>Handles.</b> Freeing an entry advances its slot's generation, so every older handle is detected as
 /// stale — always, in every build. A slot whose 32-bit generation would wrap is retired and never reused, so a
@@ -28,10 +28,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <summary>Largest capacity (4,194,303): every slot index and the free-list end marker must fit a handle's index field.</summary>
     public const int MaxCapacity = HandleLayout.MaxSlots - 1;
 
-    private const nuint SlotsAlignment = 64; // One cache line: slot 0 starts a line.
-
-    private Slot* _slots;                 // Owned; Capacity slots. Null once disposed.
-    private readonly nuint _byteCount;    // Size of the _slots block, computed checked in the constructor.
+    private NativePages<Slot> _slots;     // Owned; committed a page at a time up to Capacity slots. Unallocated once disposed.
     private readonly NativeAllocator _allocator;
     private readonly int _capacity;       // 1..MaxCapacity.
     private readonly int _tag;            // 1..HandleLayout.MaxTag.
@@ -54,12 +51,10 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
         _allocator = allocator ?? NativeAllocator.Default;
         _capacity = capacity;
-        _byteCount = checked((nuint)capacity * (nuint)sizeof(Slot));
-        _slots = (Slot*)_allocator.TryAllocate(_byteCount, SlotsAlignment);
-        if (_slots == null)
+        if (!_slots.TryInitialize(capacity, _allocator))
         {
             GC.SuppressFinalize(this);
-            throw new OutOfMemoryException($"Could not allocate {_byteCount} bytes for a handle table of {capacity} slots.");
+            throw new OutOfMemoryException($"Could not allocate the page directory of a handle table of {capacity} slots.");
         }
 
         try
@@ -69,8 +64,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         catch
         {
             // No tag: give the slots back now rather than leave them to the finalizer.
-            _allocator.Free(_slots, _byteCount, SlotsAlignment);
-            _slots = null;
+            _slots.Free(_allocator);
             GC.SuppressFinalize(this);
             throw;
         }
@@ -101,17 +95,22 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     public int RetiredCount => _retiredCount;
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => _slots == null;
+    public bool IsDisposed => !_slots.IsAllocated;
 
-    /// <summary>Native bytes the table holds (all slots, reserved at construction); 0 once disposed.</summary>
-    public long NativeBytes => _slots == null ? 0 : (long)_byteCount;
+    /// <summary>Native bytes the table holds now: the slots committed so far (a page at a time, as the table fills)
+    /// and their page directory; 0 once disposed.</summary>
+    public long NativeBytes => _slots.CommittedBytes;
+
+    /// <summary>Native bytes the table would hold with every slot committed (<see cref="Capacity"/> slots and the page
+    /// directory); 0 once disposed.</summary>
+    public long MaxNativeBytes => _slots.ReservedBytes;
 
     /// <summary>Bytes each slot takes: the 8-byte key plus the entry (with <typeparamref name="T"/>'s padding).</summary>
     public static int BytesPerSlot => sizeof(Slot);
 
     /// <summary>Allocates an entry initialised to <see langword="default"/>.</summary>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the new entry's handle; otherwise <see langword="default"/>.</param>
-    /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.CapacityExceeded"/>.</returns>
+    /// <returns>As <see cref="TryAllocate(in T, out Handle{T})"/>.</returns>
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -120,13 +119,14 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <summary>Allocates an entry holding <paramref name="value"/>.</summary>
     /// <param name="value">The entry's initial value.</param>
     /// <param name="handle">On <see cref="ResourceStatus.Ok"/>, the new entry's handle; otherwise <see langword="default"/>.</param>
-    /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.CapacityExceeded"/>.</returns>
+    /// <returns><see cref="ResourceStatus.Ok"/>; <see cref="ResourceStatus.CapacityExceeded"/> when
+    /// <see cref="Capacity"/> entries are live; <see cref="ResourceStatus.OutOfMemory"/> when the next page of slots
+    /// could not be allocated. Nothing changes unless the result is <see cref="ResourceStatus.Ok"/>.</returns>
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory. Reuses the most recently freed slot first.</remarks>
     public ResourceStatus TryAllocate(in T value, out Handle<T> handle)
     {
-        Slot* slots = _slots;
-        if (slots == null)
+        if (!_slots.IsAllocated)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
@@ -137,14 +137,20 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         {
             // SAFETY: the free list only holds indices below _highWater <= _capacity.
             Debug.Assert(index < _highWater, "Free list index beyond the high-water mark.");
-            ulong key = slots[index].Key;
+            ulong key = _slots.At(index)->Key;
             Debug.Assert(HandleLayout.Tag(key) == 0, "A slot on the free list must hold a free key.");
             _freeHead = HandleLayout.Index(key) - 1;
             generation = HandleLayout.Generation(key) + 1; // even (free) -> odd (live); MaxValue is odd and retires, so no wrap
         }
         else if (_highWater < _capacity)
         {
-            index = _highWater++; // SAFETY: index < _capacity, the number of slots allocated.
+            if (_highWater == _slots.Committed && !_slots.TryCommit(_highWater + 1, _allocator))
+            {
+                handle = default;
+                return ResourceStatus.OutOfMemory; // the next page of slots could not be allocated; nothing changed
+            }
+
+            index = _highWater++; // SAFETY: index < _slots.Committed, so its page is allocated.
             generation = _baseGeneration + 1; // odd; above every generation an earlier issuer of this tag gave out
         }
         else
@@ -154,13 +160,19 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         }
 
         ulong raw = HandleLayout.Pack(_tag, index, generation);
-        Slot* slot = slots + index;
+        Slot* slot = _slots.At(index);
         slot->Key = raw;
         slot->Value = value;
         _count++;
         handle = new Handle<T>(raw);
         return ResourceStatus.Ok;
     }
+
+    /// <summary>Makes sure the next <see cref="TryAllocate(in T, out Handle{T})"/> cannot fail for want of memory: commits
+    /// the next page of slots if the next entry would need it. For owners that must not fail half-way (the arena).</summary>
+    /// <returns>False when the page could not be allocated (nothing changed).</returns>
+    internal bool TryCommitNext() =>
+        _freeHead >= 0 || _highWater >= _capacity || _highWater < _slots.Committed || _slots.TryCommit(_highWater + 1, _allocator);
 
     /// <summary>Allocates an entry holding <paramref name="value"/>, throwing if the table is full.</summary>
     /// <param name="value">The entry's initial value.</param>
@@ -185,13 +197,13 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     {
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        if ((uint)index >= (uint)_highWater || _slots[index].Key != raw || !IsLive(raw))
+        if ((uint)index >= (uint)_highWater || _slots.At(index)->Key != raw || !IsLive(raw))
         {
             return Mismatch(raw);
         }
 
-        // SAFETY: index < _highWater <= _capacity and the key matched, so the slot is live and ours.
-        Slot* slot = _slots + index;
+        // SAFETY: index < _highWater <= committed slots and the key matched, so the slot is live and ours.
+        Slot* slot = _slots.At(index);
         uint generation = HandleLayout.Generation(raw);
         _count--;
         if (generation == uint.MaxValue)
@@ -214,14 +226,14 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <exception cref="ObjectDisposedException">The table has been disposed.</exception>
     public bool Contains(Handle<T> handle)
     {
-        if (_slots == null)
+        if (!_slots.IsAllocated)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        return (uint)index < (uint)_highWater && _slots[index].Key == raw && IsLive(raw);
+        return (uint)index < (uint)_highWater && _slots.At(index)->Key == raw && IsLive(raw);
     }
 
     /// <summary>Returns a reference to the entry, or a null reference if the handle is null or stale.</summary>
@@ -238,13 +250,12 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
 
-        // SAFETY: index < _highWater <= _capacity, the slot count of the live block _slots (a disposed table has
-        // _highWater 0). A live slot's key is the exact handle it was issued with; free and retired keys have tag 0,
+        // SAFETY: index < _highWater <= the committed slots of a live table (a disposed table has _highWater 0). A live slot's key is the exact handle it was issued with; free and retired keys have tag 0,
         // which no issued handle has (the IsLive test turns away a forged tag-0 value), so a match means live, ours,
         // and this generation.
         if ((uint)index < (uint)_highWater)
         {
-            Slot* slot = _slots + index;
+            Slot* slot = _slots.At(index);
             if (slot->Key == raw && IsLive(raw))
             {
                 return ref slot->Value;
@@ -296,15 +307,14 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <remarks>O(high-water mark). Retired slots stay retired.</remarks>
     public void Clear()
     {
-        Slot* slots = _slots;
-        if (slots == null)
+        if (!_slots.IsAllocated)
         {
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
         for (int index = _highWater - 1; index >= 0; index--)
         {
-            ulong key = slots[index].Key;
+            ulong key = _slots.At(index)->Key;
             if (IsLive(key))
             {
                 Free(new Handle<T>(key));
@@ -337,23 +347,29 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
 
     private void Release()
     {
-        Slot* slots = _slots;
-        if (slots == null)
+        if (!_slots.IsAllocated)
         {
             return;
         }
 
-        uint highest = HighestGeneration(slots, _highWater);
-        _slots = null;
+        uint highest = HighestGeneration(_highWater);
         _highWater = 0; // every index is now out of range, so the fast paths fall to the disposed checks
         _freeHead = -1;
-        _allocator.Free(slots, _byteCount, SlotsAlignment);
+        if (_allocator.AllocationsReadable)
+        {
+            _slots.Free(_allocator);
+        }
+        else
+        {
+            _slots.Abandon(); // the directory lies in memory that is gone: nothing to read, nothing to give back
+        }
+
         HandleTagAllocator.Return(_tag, highest);
     }
 
     /// <summary>The highest generation any slot below <paramref name="highWater"/> was issued with, or will be next
     /// (a free slot's key holds its next, even generation); <see cref="uint.MaxValue"/> if a slot was retired.</summary>
-    private uint HighestGeneration(Slot* slots, int highWater)
+    private uint HighestGeneration(int highWater)
     {
         if (!_allocator.AllocationsReadable)
         {
@@ -364,7 +380,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         uint highest = _baseGeneration;
         for (int i = 0; i < highWater; i++)
         {
-            ulong key = slots[i].Key;
+            ulong key = _slots.At(i)->Key;
             if (key == 0)
             {
                 return uint.MaxValue; // retired at the wrap point: every generation of this tag has been used

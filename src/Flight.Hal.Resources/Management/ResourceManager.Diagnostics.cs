@@ -32,6 +32,36 @@ public sealed partial class ResourceManager
     /// <summary>Bookkeeping bytes per pooled anonymous resource: its record beside the block plus the pool's generation.</summary>
     public static int PooledBytesPerResource => System.Runtime.CompilerServices.Unsafe.SizeOf<PooledRecord>() + PoolStats.BookkeepingBytesPerBlock;
 
+    /// <summary>The native bytes this manager spends on bookkeeping: the registry and share tables, each region's block
+    /// records and handle slots, each pool's generations and the records beside its blocks.</summary>
+    /// <returns>Bytes held now (grown a page at a time as resources are created) and at every limit's capacity.</returns>
+    /// <remarks>An empty manager holds little (the registry's page directories, one page of block records per region,
+    /// the pools' per-block words); tables and records grow as resources are created and keep their high-water pages.
+    /// The limits that bound the reserved figure: <see cref="ResourceManagerOptions.MaxRegisteredResources"/>, each
+    /// region's <see cref="ArenaConfig.MaxAllocations"/> and each pool's <see cref="PoolConfig.MaxCount"/>.</remarks>
+    public MetadataStats GetMetadataStats()
+    {
+        ThrowIfDisposed();
+        MetadataStats total;
+        lock (_lock)
+        {
+            total = new MetadataStats(_registry.NativeBytes + _bodies.NativeBytes, _registry.MaxNativeBytes + _bodies.MaxNativeBytes);
+        }
+
+        foreach (Region region in _regions)
+        {
+            total += region.Memory.GetMetadataStats();
+        }
+
+        foreach (PoolBinding binding in _bindings)
+        {
+            long pool = ((long)binding.Pool.MaxCount * PoolStats.BookkeepingBytesPerBlock) + binding.Records.NativeBytes;
+            total += new MetadataStats(pool, pool);
+        }
+
+        return total;
+    }
+
     /// <summary>Every resource alive now, as <see cref="Dispose"/> would report it.</summary>
     /// <returns>The report (empty when nothing is alive).</returns>
     public LeakReport CreateLeakReport()

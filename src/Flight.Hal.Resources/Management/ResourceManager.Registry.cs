@@ -29,9 +29,10 @@ public sealed partial class ResourceManager
             if ((r.Metadata.Flags & ResourceFlags.Shareable) != 0)
             {
                 var shared = new ShareBody { Memory = memory, RefCount = 1, OwnedHandles = r.Owner != 0 ? 1 : 0, Placement = placement };
-                if (_bodies.TryAllocate(shared, out body) != ResourceStatus.Ok)
+                ResourceStatus added = _bodies.TryAllocate(shared, out body);
+                if (added != ResourceStatus.Ok)
                 {
-                    return ResourceStatus.CapacityExceeded;
+                    return added; // CapacityExceeded, or OutOfMemory for the table's next page
                 }
 
                 entry.Memory = body.RawValue;
@@ -43,7 +44,8 @@ public sealed partial class ResourceManager
                 entry.NameId = _names.AddRef(r.Name, r.NameText);
             }
 
-            if (_registry.TryAllocate(in entry, out Handle<Entry> registered) != ResourceStatus.Ok)
+            ResourceStatus status = _registry.TryAllocate(in entry, out Handle<Entry> registered);
+            if (status != ResourceStatus.Ok)
             {
                 if (entry.NameId != 0)
                 {
@@ -55,7 +57,7 @@ public sealed partial class ResourceManager
                     _bodies.Free(body);
                 }
 
-                return ResourceStatus.CapacityExceeded;
+                return status;
             }
 
             handle = (ResourceHandle)registered;
@@ -208,9 +210,10 @@ public sealed partial class ResourceManager
 
             Entry copy = source;
             copy.Owner = (ushort)owner.Id;
-            if (_registry.TryAllocate(in copy, out Handle<Entry> added) != ResourceStatus.Ok)
+            ResourceStatus status = _registry.TryAllocate(in copy, out Handle<Entry> added);
+            if (status != ResourceStatus.Ok)
             {
-                return ResourceStatus.CapacityExceeded;
+                return status;
             }
 
             if (copy.NameId != 0)

@@ -8,19 +8,29 @@ namespace Flight.Hal.Resources;
 public sealed unsafe partial class Arena
 {
     private readonly int _recordCapacity;    // 2 * max allocations + 1: free blocks never outnumber used ones by more than one.
-    private Record* _records;                // Owned; _recordCapacity block records. Reached only through RecordAt.
+    private NativePages<Record> _records;    // Owned; committed a page at a time. Reached only through RecordAt.
     private int _recordHighWater;            // Records [0, _recordHighWater) have been used.
     private int _recordFreeHead = None;      // Unused records, linked through NextFree.
+    private int _recordFreeCount;            // Records on that list.
 
     /// <summary>The record at <paramref name="index"/>: the one way to reach a record, so every access is bounds-checked
-    /// in debug builds (and costs nothing more than the pointer arithmetic in release builds).</summary>
-    /// <param name="index">A record index, <c>0 &lt;= index &lt; _recordCapacity</c>.</param>
+    /// in debug builds (and costs a shift, a mask and a directory load in release builds).</summary>
+    /// <param name="index">A record index below the committed records.</param>
     /// <returns>The record, in place.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref Record RecordAt(int index)
     {
-        Debug.Assert(index >= 0 && index < _recordCapacity, "Record index out of range.");
-        return ref _records[index];
+        Debug.Assert(index >= 0 && index < _records.Committed, "Record index out of range.");
+        return ref *_records.At(index);
+    }
+
+    /// <summary>Makes sure <paramref name="count"/> more records can be had without allocating (see
+    /// <see cref="NewRecord"/>): commits the next page of records if the free list and the committed ones run short.</summary>
+    /// <returns>False when the page could not be allocated (nothing changed).</returns>
+    private bool TryCommitRecords(int count)
+    {
+        int spare = _recordFreeCount + (_records.Committed - _recordHighWater);
+        return spare >= count || _records.TryCommit(Math.Min(_recordCapacity, _recordHighWater + count - _recordFreeCount), _allocator);
     }
 
     private int NewRecord()
@@ -29,12 +39,13 @@ public sealed unsafe partial class Arena
         if (index != None)
         {
             _recordFreeHead = RecordAt(index).NextFree;
+            _recordFreeCount--;
         }
         else
         {
             // SAFETY: free blocks never outnumber used blocks by more than one and used blocks are bounded by
-            // MaxAllocations, so 2 * MaxAllocations + 1 records always suffice.
-            Debug.Assert(_recordHighWater < _recordCapacity, "Block records exhausted.");
+            // MaxAllocations, so 2 * MaxAllocations + 1 records always suffice; TryCommitRecords committed this one.
+            Debug.Assert(_recordHighWater < _records.Committed, "Block records exhausted or not committed.");
             index = _recordHighWater++;
         }
 
@@ -47,6 +58,7 @@ public sealed unsafe partial class Arena
         RecordAt(index).PrevFree = Unused;
         RecordAt(index).NextFree = _recordFreeHead;
         _recordFreeHead = index;
+        _recordFreeCount++;
     }
 
     /// <summary>Cuts the first <paramref name="bytes"/> of a block into a new block (returned) before it.</summary>

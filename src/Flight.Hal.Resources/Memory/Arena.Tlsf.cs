@@ -55,6 +55,14 @@ public sealed unsafe partial class Arena
             return ResourceStatus.CapacityExceeded;
         }
 
+        // Bookkeeping grows with use: the handle slot and the (up to two) block records this allocation may need are
+        // committed first, so nothing below can fail half-way.
+        if (!_handles.TryCommitNext() || !TryCommitRecords(2))
+        {
+            _failedAllocations++;
+            return ResourceStatus.OutOfMemory;
+        }
+
         int block = FindFree(need, align);
         if (block == None)
         {

@@ -79,9 +79,9 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
         _threadSafe = config.ThreadSafe;
 
         _handles = new HandleTable<int>(maxAllocations, _allocator);
-        _records = (Record*)_allocator.TryAllocate((nuint)_recordCapacity * (nuint)sizeof(Record), 64);
+        bool records = _records.TryInitialize(_recordCapacity, _allocator) && _records.TryCommit(1, _allocator);
         _base = (byte*)_allocator.TryAllocate((nuint)_capacity, ArenaConfig.MaxAlignment);
-        if (_records == null || _base == null)
+        if (!records || _base == null)
         {
             Release();
             GC.SuppressFinalize(this);
@@ -286,6 +286,16 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
     }
 
     /// <inheritdoc/>
+    MetadataStats IRegionAllocator.GetMetadataStats()
+    {
+        using (new Scope(this))
+        {
+            return new MetadataStats(
+                _handles.NativeBytes + _records.CommittedBytes,
+                _handles.MaxNativeBytes + _records.ReservedBytes);
+        }
+    }
+
     nint IRegionAllocator.AddressOf(ulong memory)
     {
         TryResolve(ResourceHandle.FromRawValue(memory), out nint address, out _);
@@ -309,10 +319,13 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
             _base = null;
         }
 
-        if (_records != null)
+        if (_records.IsAllocated && _allocator.AllocationsReadable)
         {
-            _allocator.Free(_records, (nuint)_recordCapacity * (nuint)sizeof(Record), 64);
-            _records = null;
+            _records.Free(_allocator);
+        }
+        else
+        {
+            _records.Abandon(); // none yet, or its directory lies in memory that is gone
         }
 
         _handles?.Dispose();

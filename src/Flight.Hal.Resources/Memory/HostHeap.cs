@@ -97,6 +97,10 @@ internal sealed unsafe class HostHeap : IRegionAllocator
     /// <summary>The address behind a token: the token itself.</summary>
     public nint AddressOf(ulong memory) => (nint)memory;
 
+    /// <summary>The host heap keeps no native bookkeeping of its own (the system allocator's is not counted).</summary>
+    /// <returns>Zero bytes.</returns>
+    public MetadataStats GetMetadataStats() => default;
+
     /// <summary>The heap's use in an arena's terms: capacity is the bytes it may hand out, nothing is reserved, and the
     /// free bytes are one piece (the host finds room for any request up to them, or says OutOfMemory).</summary>
     public ArenaStats GetStats()

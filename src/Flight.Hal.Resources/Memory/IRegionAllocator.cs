@@ -28,4 +28,8 @@ internal interface IRegionAllocator : IDisposable
     /// hand out, its free bytes one piece).</summary>
     /// <returns>The counts.</returns>
     ArenaStats GetStats();
+
+    /// <summary>Native bytes of the region's own bookkeeping (block records, handle slots): held now, and at most.</summary>
+    /// <returns>The committed bytes and the reserved (at capacity) bytes.</returns>
+    MetadataStats GetMetadataStats();
 }
