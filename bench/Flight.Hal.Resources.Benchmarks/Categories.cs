@@ -11,4 +11,8 @@ public static class Categories
 
     /// <summary>ResourceManager acquire/release, scoped forms, contention.</summary>
     public const string Manager = "Manager";
+
+    /// <summary>Curves: one operation's cost as the work around it grows (live handles, live resources, live blocks,
+    /// active budget types); one class per curve, the growing quantity a <c>[Params]</c>.</summary>
+    public const string Scaling = "Scaling";
 }
