@@ -2,16 +2,22 @@ using BenchmarkDotNet.Attributes;
 
 namespace Flight.Hal.Resources.Benchmarks.Budgets;
 
-/// <summary>Budget accounting per acquisition: reserve + release of 64 bytes through <see cref="ResourceBudgetManager"/>
-/// (lock-free, with counters, peak and pressure), against the straight implementation of the published design (a lock
-/// around a dictionary of per-type counters, <c>Baseline</c>) and the floor (two bare <c>Interlocked.Add</c> calls).</summary>
+/// <summary>Budget accounting per acquisition, one type: reserve + release of 64 bytes through
+/// <see cref="ResourceBudgetManager"/> (lock-free, with counters, peak and pressure), against a lock-free add-and-undo
+/// budget (<see cref="InterlockedBudgets"/>, the baseline: two <c>Interlocked.Add</c> per pair, the floor of a lock-free
+/// budget) and the straight implementation of the published design (<see cref="LockedBudgets"/>: a lock around a
+/// dictionary of per-type usage).</summary>
+/// <remarks>Each invocation loops <see cref="PerInvoke.Ops"/> pairs; figures are per pair. <c>BudgetScalingBenchmarks</c>
+/// spreads the same pairs over 1 and 6 types.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Budgets)]
 public class BudgetAccountingBenchmarks
 {
+    private const long Bytes = 64;
+
     private ResourceBudgetManager _budgets = null!;
     private LockedBudgets _locked = null!;
-    private long _bare;
+    private InterlockedBudgets _interlocked = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -20,60 +26,50 @@ public class BudgetAccountingBenchmarks
         {
             [ResourceType.Memory] = new(1L << 30, 1L << 26),
         });
-        _locked = new LockedBudgets(1L << 30);
+        _locked = new LockedBudgets(1, 1L << 30);
+        _interlocked = new InterlockedBudgets(1, 1L << 30);
     }
 
-    [Benchmark(Baseline = true)]
-    public bool LockedDictionary()
+    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
+    public int InterlockedAddWithLimit()
     {
-        bool ok = _locked.TryReserve(ResourceType.Memory, 64);
-        _locked.Release(ResourceType.Memory, 64);
+        int ok = 0;
+        InterlockedBudgets budgets = _interlocked;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            ok += budgets.TryReserve(ResourceType.Memory, Bytes) ? 1 : 0;
+            budgets.Release(ResourceType.Memory, Bytes);
+        }
+
         return ok;
     }
 
-    [Benchmark]
-    public long BareInterlocked()
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public int LockedDictionary()
     {
-        Interlocked.Add(ref _bare, 64);
-        return Interlocked.Add(ref _bare, -64);
-    }
-
-    [Benchmark]
-    public ResourceStatus ResourceBudgetManager()
-    {
-        ResourceStatus status = _budgets.TryReserve(ResourceType.Memory, 64);
-        _budgets.Release(ResourceType.Memory, 64);
-        return status;
-    }
-
-    /// <summary>The C++ design's ResourceBudgetManager, written straight: a lock and a map of usage per type.</summary>
-    private sealed class LockedBudgets(long max)
-    {
-        private readonly object _lock = new();
-        private readonly Dictionary<ResourceType, long> _used = new() { [ResourceType.Memory] = 0 };
-
-        public bool TryReserve(ResourceType type, long bytes)
+        int ok = 0;
+        LockedBudgets budgets = _locked;
+        for (int i = 0; i < PerInvoke.Ops; i++)
         {
-            lock (_lock)
-            {
-                long used = _used[type];
-                if (used + bytes > max)
-                {
-                    return false;
-                }
-
-                _used[type] = used + bytes;
-                return true;
-            }
+            ok += budgets.TryReserve(ResourceType.Memory, Bytes) ? 1 : 0;
+            budgets.Release(ResourceType.Memory, Bytes);
         }
 
-        public void Release(ResourceType type, long bytes)
+        return ok;
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public int ResourceBudgetManager()
+    {
+        int ok = 0;
+        ResourceBudgetManager budgets = _budgets;
+        for (int i = 0; i < PerInvoke.Ops; i++)
         {
-            lock (_lock)
-            {
-                _used[type] -= bytes;
-            }
+            ok += budgets.TryReserve(ResourceType.Memory, Bytes) == ResourceStatus.Ok ? 1 : 0;
+            budgets.Release(ResourceType.Memory, Bytes);
         }
+
+        return ok;
     }
 }
 
