@@ -6,9 +6,13 @@ using Microsoft.Extensions.ObjectPool;
 
 namespace Flight.Hal.Resources.Benchmarks.Memory;
 
-/// <summary>Renting and returning one block, single thread: both <see cref="SlabPool"/> modes against the .NET
-/// peers (<c>ArrayPool&lt;byte&gt;.Shared</c> as the baseline, <c>NativeMemory.Alloc/Free</c>, an ObjectPool of
-/// arrays) and a bare single-threaded slab free list (the floor: a pointer pop and push).</summary>
+/// <summary>One block's round trip, one thread: rent + resolve to usable memory + a one-byte write at offset 0 + return.
+/// Both <see cref="SlabPool"/> modes (rent a handle, <see cref="SlabPool.TryResolve"/> it to an address) against the
+/// .NET peers — <c>ArrayPool&lt;byte&gt;.Shared</c> (the baseline), <c>NativeMemory.Alloc/Free</c>, an ObjectPool of
+/// arrays — and a bare single-threaded slab free list (the floor: a pointer pop and push, no handles).</summary>
+/// <remarks>Each invocation loops <see cref="PerInvoke.Ops"/> round trips; figures are per round trip. The floor's
+/// calls are inlinable, as <see cref="SlabPool"/>'s are: with the write between them a rent and return cannot fold
+/// away.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Pools)]
 public unsafe class PoolRentReturnBenchmarks
@@ -27,7 +31,6 @@ public unsafe class PoolRentReturnBenchmarks
         _unsynchronized = new SlabPool(new PoolConfig { BlockSize = Size, MaxCount = 1024, InitialCount = 64 });
         _threadSafe = new SlabPool(new PoolConfig { BlockSize = Size, MaxCount = 1024, InitialCount = 64, ThreadSafe = true });
         _objectPool = new DefaultObjectPoolProvider { MaximumRetained = 64 }.Create(new ArrayPolicy(Size));
-
         _bare = new BareSlabFreeListPool(Size, 64);
     }
 
@@ -39,55 +42,95 @@ public unsafe class PoolRentReturnBenchmarks
         _bare.Dispose();
     }
 
-    [Benchmark(Baseline = true)]
-    public byte[] ArrayPoolShared()
+    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
+    public long ArrayPoolShared()
     {
-        byte[] array = ArrayPool<byte>.Shared.Rent(Size);
-        ArrayPool<byte>.Shared.Return(array);
-        return array;
+        long sum = 0;
+        int size = Size;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            byte[] array = ArrayPool<byte>.Shared.Rent(size);
+            array[0] = (byte)i;
+            sum += array.Length;
+            ArrayPool<byte>.Shared.Return(array);
+        }
+
+        return sum;
     }
 
-    [Benchmark]
-    public nint NativeMemoryAllocFree()
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long NativeMemoryAllocFree()
     {
-        void* pointer = NativeMemory.Alloc((nuint)Size);
-        NativeMemory.Free(pointer);
-        return (nint)pointer;
+        long sum = 0;
+        nuint size = (nuint)Size;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            byte* memory = (byte*)NativeMemory.Alloc(size);
+            *memory = (byte)i;
+            sum += (nint)memory;
+            NativeMemory.Free(memory);
+        }
+
+        return sum;
     }
 
-    [Benchmark]
-    public byte[] ObjectPoolOfArrays()
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long ObjectPoolOfArrays()
     {
-        byte[] array = _objectPool.Get();
-        _objectPool.Return(array);
-        return array;
+        long sum = 0;
+        ObjectPool<byte[]> pool = _objectPool;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            byte[] array = pool.Get();
+            array[0] = (byte)i;
+            sum += array.Length;
+            pool.Return(array);
+        }
+
+        return sum;
     }
 
-    [Benchmark]
-    public nint BareSlabFreeList()
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long BareSlabFreeList()
     {
-        byte* block = _bare.Rent();
-        _bare.Return(block);
-        return (nint)block;
+        long sum = 0;
+        BareSlabFreeListPool pool = _bare;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            byte* block = pool.Rent();
+            *block = (byte)i;
+            sum += (nint)block;
+            pool.Return(block);
+        }
+
+        return sum;
     }
 
-    [Benchmark]
-    public ResourceStatus SlabPoolUnsynchronized()
-    {
-        _unsynchronized.TryRent(out ResourceHandle handle);
-        return _unsynchronized.Return(handle);
-    }
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long SlabPoolUnsynchronized() => RentResolveWriteReturn(_unsynchronized);
 
-    [Benchmark]
-    public ResourceStatus SlabPoolThreadSafe()
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long SlabPoolThreadSafe() => RentResolveWriteReturn(_threadSafe);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long RentResolveWriteReturn(SlabPool pool)
     {
-        _threadSafe.TryRent(out ResourceHandle handle);
-        return _threadSafe.Return(handle);
+        long sum = 0;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            pool.TryRent(out ResourceHandle handle);
+            pool.TryResolve(handle, out nint address);
+            *(byte*)address = (byte)i;
+            sum += address;
+            pool.Return(handle);
+        }
+
+        return sum;
     }
 
     /// <summary>The floor for a pool API: one slab, a pointer free list through the free blocks, an exhaustion check
-    /// and a used count — no handles, no validation, no growth. Calls are not inlined, as a pool's API is not: inlined,
-    /// a pop followed by a push of the same block folds away and measures nothing.</summary>
+    /// and a used count — no handles, no validation, no growth. Inlinable, as <see cref="SlabPool"/>'s rent, resolve and
+    /// return are.</summary>
     private sealed class BareSlabFreeListPool : IDisposable
     {
         private readonly byte* _slab;
@@ -105,7 +148,7 @@ public unsafe class PoolRentReturnBenchmarks
             _head = _slab;
         }
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public byte* Rent()
         {
             byte* block = _head;
@@ -119,7 +162,7 @@ public unsafe class PoolRentReturnBenchmarks
             return block;
         }
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Return(byte* block)
         {
             *(byte**)block = _head;
