@@ -23,13 +23,16 @@ public abstract class ContendedBenchmark
     {
         _scenario = scenario;
         _start.SignalAndWait();
-        long result = Body(scenario);
+        long result = Body(scenario, 0);
         _done.SignalAndWait();
         return result;
     }
 
     /// <summary>One thread's share of an invocation.</summary>
-    protected abstract long Body(int scenario);
+    /// <param name="scenario">Which benchmark is running.</param>
+    /// <param name="thread">0 for the benchmark thread, 1 to <c>Threads - 1</c> for the workers: an index for per-thread
+    /// data prepared in setup (such as names).</param>
+    protected abstract long Body(int scenario, int thread);
 
     protected void StartWorkers()
     {
@@ -39,7 +42,8 @@ public abstract class ContendedBenchmark
         _workers = new Thread[Threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new Thread(WorkerLoop) { IsBackground = true };
+            int thread = i + 1;
+            _workers[i] = new Thread(() => WorkerLoop(thread)) { IsBackground = true };
             _workers[i].Start();
         }
     }
@@ -57,7 +61,7 @@ public abstract class ContendedBenchmark
         _done.Dispose();
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(int thread)
     {
         while (true)
         {
@@ -67,7 +71,7 @@ public abstract class ContendedBenchmark
                 return;
             }
 
-            Body(_scenario);
+            Body(_scenario, thread);
             _done.SignalAndWait();
         }
     }

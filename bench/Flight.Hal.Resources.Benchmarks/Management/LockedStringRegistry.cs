@@ -3,16 +3,21 @@ using System.Runtime.InteropServices;
 namespace Flight.Hal.Resources.Benchmarks.Management;
 
 /// <summary>The peer: the published Flight HAL design implemented straightforwardly — a string-keyed
-/// <c>Dictionary</c> of resource records behind one lock, a per-type budget check, <c>NativeMemory</c> for the bytes and
-/// a generated string id per resource (the C++ manager's <c>std::unordered_map&lt;std::string, ...&gt;</c> and mutex).</summary>
-/// <remarks>Thread-safe through the lock. Written here only as a benchmark baseline.</remarks>
+/// <c>Dictionary</c> of resource records behind one lock, a per-type budget check, per-owner held bytes, and
+/// <c>NativeMemory</c> for the bytes (the C++ manager's <c>std::unordered_map&lt;std::string, ...&gt;</c> and mutex).</summary>
+/// <remarks>Thread-safe through the lock. Written here only as a benchmark peer. Every resource is keyed by a name the
+/// caller passes in (made before any timing): the registry formats no string, so it allocates nothing once its
+/// dictionary has grown.</remarks>
 public sealed unsafe class LockedStringRegistry : IDisposable
 {
+    /// <summary>Owners the registry tracks held bytes for (ids 1 to this; 0 is no owner).</summary>
+    public const int MaxOwners = 64;
+
     private readonly object _lock = new();
     private readonly Dictionary<string, Record> _resources = new(StringComparer.Ordinal);
     private readonly long[] _used = new long[6];
     private readonly long[] _budget;
-    private long _nextId;
+    private readonly long[] _ownerHeld = new long[MaxOwners + 1];
 
     public LockedStringRegistry(long budgetPerType) => _budget = [.. Enumerable.Repeat(budgetPerType, 6)];
 
@@ -27,45 +32,61 @@ public sealed unsafe class LockedStringRegistry : IDisposable
         }
     }
 
-    /// <summary>Acquires <paramref name="size"/> bytes of <paramref name="type"/>; returns the new resource's id or null.</summary>
-    public string? Acquire(ResourceType type, int size)
+    /// <summary>Acquires <paramref name="size"/> bytes of <paramref name="type"/> under <paramref name="name"/>, held by
+    /// <paramref name="owner"/> (0: none). False when the name is taken or the budget has no room.</summary>
+    public bool Acquire(string name, ResourceType type, int size, int owner = 0)
     {
         lock (_lock)
         {
             if (_used[(int)type] + size > _budget[(int)type])
             {
-                return null;
+                return false;
             }
 
-            void* memory = NativeMemory.Alloc((nuint)size);
-            string id = "resource_" + (++_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _resources.Add(id, new Record((nint)memory, size, type));
-            _used[(int)type] += size;
-            return id;
-        }
-    }
-
-    /// <summary>The memory of a live resource, or 0.</summary>
-    public nint Resolve(string id)
-    {
-        lock (_lock)
-        {
-            return _resources.TryGetValue(id, out Record record) ? record.Memory : 0;
-        }
-    }
-
-    /// <summary>Releases a resource; false when the id is unknown.</summary>
-    public bool Release(string id)
-    {
-        lock (_lock)
-        {
-            if (!_resources.Remove(id, out Record record))
+            // One lookup for the check and the insert, as C++'s try_emplace.
+            ref Record slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_resources, name, out bool exists);
+            if (exists)
             {
+                return false;
+            }
+
+            slot = new Record((nint)NativeMemory.Alloc((nuint)size), size, type, owner);
+            _used[(int)type] += size;
+            _ownerHeld[owner] += size;
+            return true;
+        }
+    }
+
+    /// <summary>The memory of the live resource called <paramref name="name"/>, or 0.</summary>
+    public nint Find(string name)
+    {
+        lock (_lock)
+        {
+            return _resources.TryGetValue(name, out Record record) ? record.Memory : 0;
+        }
+    }
+
+    /// <summary>Releases a resource held by <paramref name="owner"/>; false when the name is unknown or another owner
+    /// holds it.</summary>
+    public bool Release(string name, int owner = 0)
+    {
+        lock (_lock)
+        {
+            // One lookup, as C++'s find-then-erase by iterator: remove, and put back in the rare wrong-owner case.
+            if (!_resources.Remove(name, out Record record))
+            {
+                return false;
+            }
+
+            if (record.Owner != owner)
+            {
+                _resources.Add(name, record);
                 return false;
             }
 
             NativeMemory.Free((void*)record.Memory);
             _used[(int)record.Type] -= record.Size;
+            _ownerHeld[owner] -= record.Size;
             return true;
         }
     }
@@ -83,5 +104,5 @@ public sealed unsafe class LockedStringRegistry : IDisposable
         }
     }
 
-    private readonly record struct Record(nint Memory, int Size, ResourceType Type);
+    private readonly record struct Record(nint Memory, int Size, ResourceType Type, int Owner);
 }

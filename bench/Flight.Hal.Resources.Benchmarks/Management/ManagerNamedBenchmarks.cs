@@ -1,0 +1,101 @@
+using BenchmarkDotNet.Attributes;
+
+namespace Flight.Hal.Resources.Benchmarks.Management;
+
+/// <summary>The named path, one thread, 64 B (a pooled size, registered because it has a name): acquire under a name +
+/// find it by name + resolve to an address + a one-byte write at offset 0 + release. Against the published design
+/// written straight (<see cref="LockedStringRegistry"/>, the baseline: <c>Acquire(name)</c> + <c>Find(name)</c> + write
+/// + <c>Release(name)</c>). <c>Manager</c> passes names as <see cref="string"/>, <c>ManagerSpanName</c> as
+/// <see cref="ReadOnlySpan{T}"/> of <see cref="char"/> (the C ABI's way).</summary>
+/// <remarks>Each invocation loops <see cref="PerInvoke.Ops"/> operations over <see cref="PerInvoke.Names"/> names made
+/// in setup (every name seen before, none formatted in the loop); figures are per operation.</remarks>
+[MemoryDiagnoser]
+[BenchmarkCategory(Categories.Manager)]
+public unsafe class ManagerNamedBenchmarks
+{
+    private const int Size = 64;
+
+    private ResourceManager _manager = null!;
+    private LockedStringRegistry _registry = null!;
+    private ResourceMetadata _metadata;
+    private string[] _names = [];
+
+    [Params("desktop", "dreamcast")]
+    public string Profile { get; set; } = "desktop";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _manager = new ResourceManager(PlatformProfile.Get(Profile));
+        _registry = new LockedStringRegistry(long.MaxValue / 2);
+        _metadata = new ResourceMetadata(ResourceType.Memory, Size);
+        _names = PerInvoke.MakeNames("texture-", PerInvoke.Names);
+        ManagerProbe.ExpectPool(_manager, in _metadata, _names[0]);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _manager.Dispose();
+        _registry.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
+    public long LockedStringRegistry()
+    {
+        long sum = 0;
+        LockedStringRegistry registry = _registry;
+        string[] names = _names;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            string name = names[i & (PerInvoke.Names - 1)];
+            registry.Acquire(name, ResourceType.Memory, Size);
+            nint address = registry.Find(name);
+            *(byte*)address = (byte)i;
+            sum += address;
+            registry.Release(name);
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long Manager()
+    {
+        long sum = 0;
+        ResourceManager manager = _manager;
+        string[] names = _names;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            string name = names[i & (PerInvoke.Names - 1)];
+            manager.TryAcquire(in _metadata, out ResourceHandle handle, name);
+            manager.TryFind(name, out ResourceHandle found);
+            manager.TryResolve(found, out nint address, out _);
+            *(byte*)address = (byte)i;
+            sum += address;
+            manager.Release(handle);
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
+    public long ManagerSpanName()
+    {
+        long sum = 0;
+        ResourceManager manager = _manager;
+        string[] names = _names;
+        for (int i = 0; i < PerInvoke.Ops; i++)
+        {
+            ReadOnlySpan<char> name = names[i & (PerInvoke.Names - 1)];
+            manager.TryAcquire(in _metadata, out ResourceHandle handle, name, AcquisitionMode.NonBlocking, default, default);
+            manager.TryFind(name, out ResourceHandle found);
+            manager.TryResolve(found, out nint address, out _);
+            *(byte*)address = (byte)i;
+            sum += address;
+            manager.Release(handle);
+        }
+
+        return sum;
+    }
+}
