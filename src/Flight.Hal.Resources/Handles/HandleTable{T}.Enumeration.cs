@@ -57,7 +57,7 @@ public sealed unsafe partial class HandleTable<T>
             {
                 // SAFETY: MoveNext only stops on an index below _highWater of a table that was live then.
                 Debug.Assert(_table._slots.IsAllocated, "Table disposed during enumeration.");
-                Slot* slot = _table._slots.At(_index);
+                Slot* slot = _table._slots.At(_index, PageShift);
                 return new Entry(new Handle<T>(slot->Key), ref slot->Value);
             }
         }
@@ -75,7 +75,7 @@ public sealed unsafe partial class HandleTable<T>
             int highWater = _table._highWater;
             while (++_index < highWater)
             {
-                if (IsLive(_table._slots.At(_index)->Key))
+                if (IsLive(_table._slots.At(_index, PageShift)->Key))
                 {
                     return true;
                 }

@@ -29,7 +29,7 @@ public sealed unsafe partial class HandleTable<T>
             return ResourceStatus.InvalidHandle;
         }
 
-        ulong key = _slots.At(index)->Key;
+        ulong key = _slots.At(index, PageShift)->Key;
         if (key == raw)
         {
             return ResourceStatus.Ok;
@@ -52,7 +52,7 @@ public sealed unsafe partial class HandleTable<T>
         }
 
         ulong raw = HandleLayout.Pack(_tag, handle.Index, generation);
-        _slots.At(handle.Index)->Key = raw;
+        _slots.At(handle.Index, PageShift)->Key = raw;
         return new Handle<T>(raw);
     }
 

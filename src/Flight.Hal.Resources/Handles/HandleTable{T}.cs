@@ -6,7 +6,7 @@ namespace Flight.Hal.Resources;
 /// <summary>A generational slot map over native memory: O(1) allocate, free and lookup by <see cref="Handle{T}"/>.</summary>
 /// <typeparam name="T">The entry type, stored inline in native memory.</typeparam>
 /// <remarks>
-/// <para><b>Memory.</b> Slots (an 8-byte key plus <c>sizeof(T)</c>, each) are committed a page at a time (about 4 KiB)
+/// <para><b>Memory.</b> Slots (an 8-byte key plus <c>sizeof(T)</c>, each) are committed a page at a time (512 slots)
 /// as the table fills, up to <see cref="Capacity"/>, through the <see cref="NativeAllocator"/>: a table used a little
 /// costs a little (<see cref="NativeBytes"/>; <see cref="MaxNativeBytes"/> at capacity). Nothing is allocated on the GC
 /// heap after construction. Slots never move, so a <c>ref T</c> stays valid until its entry is freed or the table
@@ -27,6 +27,8 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
 {
     /// <summary>Largest capacity (4,194,303): every slot index and the free-list end marker must fit a handle's index field.</summary>
     public const int MaxCapacity = HandleLayout.MaxSlots - 1;
+
+    private const int PageShift = 9;      // 512 slots a page (16 KiB of 32-byte slots); a constant, so a lookup's page arithmetic is immediates.
 
     private NativePages<Slot> _slots;     // Owned; committed a page at a time up to Capacity slots. Unallocated once disposed.
     private readonly NativeAllocator _allocator;
@@ -51,7 +53,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
         _allocator = allocator ?? NativeAllocator.Default;
         _capacity = capacity;
-        if (!_slots.TryInitialize(capacity, _allocator))
+        if (!_slots.TryInitialize(capacity, _allocator, PageShift))
         {
             GC.SuppressFinalize(this);
             throw new OutOfMemoryException($"Could not allocate the page directory of a handle table of {capacity} slots.");
@@ -137,7 +139,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         {
             // SAFETY: the free list only holds indices below _highWater <= _capacity.
             Debug.Assert(index < _highWater, "Free list index beyond the high-water mark.");
-            ulong key = _slots.At(index)->Key;
+            ulong key = _slots.At(index, PageShift)->Key;
             Debug.Assert(HandleLayout.Tag(key) == 0, "A slot on the free list must hold a free key.");
             _freeHead = HandleLayout.Index(key) - 1;
             generation = HandleLayout.Generation(key) + 1; // even (free) -> odd (live); MaxValue is odd and retires, so no wrap
@@ -160,7 +162,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         }
 
         ulong raw = HandleLayout.Pack(_tag, index, generation);
-        Slot* slot = _slots.At(index);
+        Slot* slot = _slots.At(index, PageShift);
         slot->Key = raw;
         slot->Value = value;
         _count++;
@@ -197,13 +199,13 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     {
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        if ((uint)index >= (uint)_highWater || _slots.At(index)->Key != raw || !IsLive(raw))
+        if ((uint)index >= (uint)_highWater || _slots.At(index, PageShift)->Key != raw || !IsLive(raw))
         {
             return Mismatch(raw);
         }
 
         // SAFETY: index < _highWater <= committed slots and the key matched, so the slot is live and ours.
-        Slot* slot = _slots.At(index);
+        Slot* slot = _slots.At(index, PageShift);
         uint generation = HandleLayout.Generation(raw);
         _count--;
         if (generation == uint.MaxValue)
@@ -233,7 +235,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
 
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        return (uint)index < (uint)_highWater && _slots.At(index)->Key == raw && IsLive(raw);
+        return (uint)index < (uint)_highWater && _slots.At(index, PageShift)->Key == raw && IsLive(raw);
     }
 
     /// <summary>Returns a reference to the entry, or a null reference if the handle is null or stale.</summary>
@@ -255,7 +257,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         // and this generation.
         if ((uint)index < (uint)_highWater)
         {
-            Slot* slot = _slots.At(index);
+            Slot* slot = _slots.At(index, PageShift);
             if (slot->Key == raw && IsLive(raw))
             {
                 return ref slot->Value;
@@ -314,7 +316,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
 
         for (int index = _highWater - 1; index >= 0; index--)
         {
-            ulong key = _slots.At(index)->Key;
+            ulong key = _slots.At(index, PageShift)->Key;
             if (IsLive(key))
             {
                 Free(new Handle<T>(key));
@@ -380,7 +382,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         uint highest = _baseGeneration;
         for (int i = 0; i < highWater; i++)
         {
-            ulong key = _slots.At(i)->Key;
+            ulong key = _slots.At(i, PageShift)->Key;
             if (key == 0)
             {
                 return uint.MaxValue; // retired at the wrap point: every generation of this tag has been used

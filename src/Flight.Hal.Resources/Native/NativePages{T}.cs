@@ -8,8 +8,9 @@ namespace Flight.Hal.Resources;
 /// a time as it fills, so bookkeeping costs what is used, not what might be: the store behind handle-table slots and
 /// arena block records. Items never move once committed, so a pointer to one stays valid until <see cref="Free"/>.</summary>
 /// <remarks>
-/// <para>A directory of page pointers is allocated up front (at most <see cref="MaxPages"/> entries, 8 bytes each); pages
-/// are allocated by <see cref="TryCommit"/>. An item is reached with a shift, a mask and one directory load.</para>
+/// <para>A directory of page pointers is allocated up front (8 bytes per page; at most <see cref="MaxPages"/> entries when
+/// the store picks its page size); pages are allocated by <see cref="TryCommit"/>. An item is reached with a shift, a
+/// mask and one directory load.</para>
 /// <para>Not thread-safe for commits: the owner commits under its own exclusion. A reader on another thread that sees an
 /// index published after its commit (a volatile high-water mark, say) sees the page: the directory entry is written
 /// with release semantics before the commit returns. Pages are freed only by <see cref="Free"/>.</para>
@@ -23,7 +24,7 @@ internal unsafe struct NativePages<T>
     public const int MaxPages = 512;
 
     private const int TargetPageBytes = 4 * 1024; // A small store's page: a few KiB, so a store used a little costs a little.
-    private const nuint PageAlignment = 64;       // One cache line.
+    private const nuint PageAlignment = 128;      // Two cache lines: the adjacent-line prefetcher fetches aligned pairs.
 
     private T** _directory;   // MaxPages or fewer entries; entry i is page i or null.
     private int _pageShift;   // Items per page = 1 << _pageShift.
@@ -59,16 +60,28 @@ internal unsafe struct NativePages<T>
     /// <returns>False when the directory could not be allocated (nothing is held).</returns>
     public bool TryInitialize(int capacity, NativeAllocator allocator)
     {
-        Debug.Assert(capacity > 0 && _directory == null, "Initialised once, with a capacity.");
-
         // Pages of about TargetPageBytes, larger when the capacity would need more than MaxPages of them, and never
         // larger than the capacity rounded up to a power of two (a small store is one page of exactly its size).
         int shift = BitOperations.Log2((uint)Math.Max(1, TargetPageBytes / sizeof(T)));
         int needed = BitOperations.Log2(BitOperations.RoundUpToPowerOf2((uint)capacity));
         shift = Math.Max(shift, needed - BitOperations.Log2(MaxPages));
         shift = Math.Min(shift, needed);
+        return TryInitialize(capacity, allocator, shift);
+    }
+
+    /// <summary>Allocates the directory (no page yet) for pages of a fixed <c>1 &lt;&lt; pageShift</c> items: for a hot
+    /// owner that passes the same constant to <see cref="At(int, int)"/>, so the page arithmetic compiles to
+    /// immediates and a lookup costs one directory load more than a flat array.</summary>
+    /// <param name="capacity">Items the store may hold, at least 1.</param>
+    /// <param name="allocator">Where the directory and pages come from.</param>
+    /// <param name="pageShift">Log2 of the items per page, 0 to 20. The last page holds only what the capacity needs.</param>
+    /// <returns>False when the directory could not be allocated (nothing is held).</returns>
+    public bool TryInitialize(int capacity, NativeAllocator allocator, int pageShift)
+    {
+        Debug.Assert(capacity > 0 && _directory == null, "Initialised once, with a capacity.");
+        Debug.Assert(pageShift is >= 0 and <= 20, "Page shift out of range.");
+        int shift = pageShift;
         int pages = (int)(((long)capacity + (1L << shift) - 1) >> shift);
-        Debug.Assert(pages is > 0 and <= MaxPages, "Directory size out of range.");
 
         T** directory = (T**)allocator.TryAllocate((nuint)pages * (nuint)sizeof(nint), PageAlignment);
         if (directory == null)
@@ -97,9 +110,23 @@ internal unsafe struct NativePages<T>
         return _directory[index >> _pageShift] + (index & ((1 << _pageShift) - 1));
     }
 
+    /// <summary>The item at <paramref name="index"/> of a store initialised with this constant
+    /// <paramref name="pageShift"/>; <paramref name="index"/> must be below <see cref="Committed"/>.</summary>
+    /// <param name="index">The item.</param>
+    /// <param name="pageShift">The shift given to <see cref="TryInitialize(int, NativeAllocator, int)"/>.</param>
+    /// <returns>A pointer to it, valid until <see cref="Free"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly T* At(int index, int pageShift)
+    {
+        // SAFETY: as At(int); the caller's constant is the store's shift.
+        Debug.Assert(pageShift == _pageShift, "The store's own page shift.");
+        Debug.Assert((uint)index < (uint)_capacity, "Item index beyond the capacity.");
+        return _directory[index >> pageShift] + (index & ((1 << pageShift) - 1));
+    }
+
     /// <summary>Commits pages until at least <paramref name="count"/> items are usable.</summary>
     /// <param name="count">Items wanted, at most <see cref="Capacity"/>.</param>
-    /// <param name="allocator">The allocator given to <see cref="TryInitialize"/>.</param>
+    /// <param name="allocator">The allocator the store was initialised with.</param>
     /// <returns>False when a page could not be allocated: what was committed stays, and nothing else changed.</returns>
     public bool TryCommit(int count, NativeAllocator allocator)
     {
@@ -130,7 +157,7 @@ internal unsafe struct NativePages<T>
     }
 
     /// <summary>Frees every page and the directory; the store is then unallocated. Idempotent.</summary>
-    /// <param name="allocator">The allocator given to <see cref="TryInitialize"/>.</param>
+    /// <param name="allocator">The allocator the store was initialised with.</param>
     public void Free(NativeAllocator allocator)
     {
         T** directory = _directory;
