@@ -12,8 +12,8 @@
  *   malloc  malloc(64) + touch one byte + free, the peer
  * Each thread (1, then 2 sharing one manager) does W warm-up pairs, waits for the others, then PAIRS timed pairs; the
  * time reported is wall time (CLOCK_MONOTONIC, first start to last finish) per pair per thread: the median of R runs
- * (and the best). "cpu %" is the lowest over the runs of the threads' own CPU time (CLOCK_THREAD_CPUTIME_ID) over
- * threads x wall time: well below 100, something else had the cores and the row is not to be trusted. Every status is checked; afterwards every type's acquisitions and releases must have grown by exactly
+ * (and the best). "cpu %" is the threads' own CPU time (CLOCK_THREAD_CPUTIME_ID) over threads x wall time, median
+ * over the runs: well below 100, something else had the cores and the row is not to be trusted. Every status is checked; afterwards every type's acquisitions and releases must have grown by exactly
  * the pairs done and nothing may be left live. Exits 1 on any failed check, 2 on bad arguments or setup.
  *
  * Defaults: 2,000,000 pairs per thread, 100,000 warm-up pairs, 5 runs, profile "desktop", all operations, 1 and 2
@@ -215,6 +215,13 @@ static int compare_doubles(const void* a, const void* b)
 {
     double x = *(const double*)a, y = *(const double*)b;
     return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Sorts the samples in place (so s[0] is then the best) and returns their median. */
+static double median_of(double* s, long count)
+{
+    qsort(s, (size_t)count, sizeof(double), compare_doubles);
+    return count % 2 ? s[count / 2] : (s[count / 2 - 1] + s[count / 2]) / 2;
 }
 
 /* Prints where libflight_hal_resources.so is loaded (from /proc/self/maps, Linux): lets callgrind_pairs.sh name the
@@ -428,18 +435,11 @@ int main(int argc, char** argv)
         {
             int threads = thread_counts[t];
             double* s = samples[op][threads - 1];
-            double median, lowest_cpu = 1;
-            for (run = 0; run < runs; run++)
-                if (on_cpu[op][threads - 1][run] < lowest_cpu)
-                    lowest_cpu = on_cpu[op][threads - 1][run];
-            qsort(s, (size_t)runs, sizeof(double), compare_doubles);
-            median = runs % 2 ? s[runs / 2] : (s[runs / 2 - 1] + s[runs / 2]) / 2;
-            printf("%-44s %7d %9.1f %9.1f %6.0f", op_labels[op], threads, median, s[0], lowest_cpu * 100);
+            double median = median_of(s, runs), cpu = median_of(on_cpu[op][threads - 1], runs);
+            printf("%-44s %7d %9.1f %9.1f %6.0f", op_labels[op], threads, median, s[0], cpu * 100);
             if (selected[OP_MALLOC])
             {
-                double* m = samples[OP_MALLOC][threads - 1];
-                double malloc_median = runs % 2 ? m[runs / 2] : (m[runs / 2 - 1] + m[runs / 2]) / 2;
-                printf(" %9.2f", op == OP_MALLOC ? 1.0 : median / malloc_median);
+                printf(" %9.2f", op == OP_MALLOC ? 1.0 : median / median_of(samples[OP_MALLOC][threads - 1], runs));
             }
             printf("\n");
         }
