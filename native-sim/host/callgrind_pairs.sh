@@ -43,7 +43,7 @@ total_ir() { # operation, pairs
   local file="$out/callgrind.out.$profile.$1.$2"
   DOTNET_GCHeapHardLimit=20000000 valgrind --tool=callgrind --callgrind-out-file="$file" \
     "$bench" --profile "$profile" --only "$1" --threads 1 --runs 1 --warmup "$warmup" "$2" \
-    > "$file.stdout" 2> "$file.log" || { echo "$0: $1 with $2 pairs failed (see $file.log)" >&2; return 1; }
+    > "$file.stdout" 2> "$file.log" || { echo "$0: $1 with $2 pairs failed:" >&2; grep -v '^==' "$file.log" | tail -n 5 >&2; return 1; }
   local ir
   ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$file" | head -n 1)
   [ -n "$ir" ] || ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$file" | head -n 1)
