@@ -1,6 +1,10 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using System.Text;
+
+// PERF: stack buffers for names are written before they are read (TryDecode), so zeroing them on every call is waste.
+[module: SkipLocalsInit]
 
 namespace Flight.Hal.Resources.Native;
 
@@ -607,7 +611,7 @@ internal static unsafe class NativeApi
                 }
             }
 
-            TimeSpan timeout = timeoutMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(timeoutMs);
+            TimeSpan timeout = timeoutMs < 0 ? Timeout.InfiniteTimeSpan : new TimeSpan(timeoutMs * TimeSpan.TicksPerMillisecond);
             ResourceStatus result = m.Manager.TryAcquire(in metadata, out ResourceHandle acquired, nameText, (AcquisitionMode)mode, timeout, named);
             *handle = acquired.RawValue;
             return (int)result;

@@ -6,28 +6,96 @@ namespace Flight.Hal.Resources.Native;
 /// pointer into managed memory: an unknown or destroyed id is looked up and refused, so a bad pointer cannot crash.</summary>
 internal sealed class NativeManager
 {
-    private static readonly ConcurrentDictionary<nint, NativeManager> s_live = new();
-    private static long s_nextId;
+    private const int SlotBits = 20;                         // Up to 2^20 managers alive at once.
+    private static readonly object s_lock = new();           // Guards growth, the free slots and removal.
+    private static readonly Stack<int> s_freeSlots = new();
+    private static NativeManager?[] s_slots = new NativeManager?[16]; // Replaced (never mutated in place) when it grows.
+    private static long s_nextSequence;
 
     private readonly ConcurrentDictionary<long, IDisposable> _registrations = new();
     private long _nextRegistration;
 
-    private NativeManager(ResourceManager manager) => Manager = manager;
+    private NativeManager(ResourceManager manager, nint id)
+    {
+        Manager = manager;
+        Id = id;
+    }
 
     public ResourceManager Manager { get; }
+
+    /// <summary>The id C holds: a slot index and a sequence number, so an id is never reused.</summary>
+    public nint Id { get; }
 
     /// <summary>Registers a new manager and returns its id (what C sees as <c>fhr_manager*</c>).</summary>
     public static nint Add(ResourceManager manager)
     {
-        // Ids look like aligned pointers well above page zero, and are never reused.
-        nint id = (nint)(0x10000 + (Interlocked.Increment(ref s_nextId) << 4));
-        s_live[id] = new NativeManager(manager);
-        return id;
+        lock (s_lock)
+        {
+            NativeManager?[] slots = s_slots;
+            int slot;
+            if (s_freeSlots.Count > 0)
+            {
+                slot = s_freeSlots.Pop();
+            }
+            else
+            {
+                slot = Array.IndexOf(slots, null);
+                if (slot < 0)
+                {
+                    if (slots.Length >= 1 << SlotBits)
+                    {
+                        throw new ResourceException(ResourceStatus.CapacityExceeded);
+                    }
+
+                    slot = slots.Length;
+                    Array.Resize(ref slots, slots.Length * 2);
+                }
+            }
+
+            // Ids look like aligned pointers well above page zero: (sequence, slot) shifted past the low 4 bits. The
+            // sequence only grows, so an id is never reused even when its slot is.
+            long sequence = ++s_nextSequence;
+            nint id = (nint)(0x10000 + ((((sequence << SlotBits) | (uint)slot)) << 4));
+            var created = new NativeManager(manager, id);
+            slots[slot] = created;
+            Volatile.Write(ref s_slots, slots); // publish (a grown array) before the id is handed out
+            return id;
+        }
     }
 
-    public static bool TryGet(nint id, out NativeManager manager) => s_live.TryGetValue(id, out manager!);
+    /// <summary>Finds a live manager by id without a lock: decode the slot, compare the id.</summary>
+    public static bool TryGet(nint id, out NativeManager manager)
+    {
+        NativeManager?[] slots = Volatile.Read(ref s_slots);
+        long bits = ((long)id - 0x10000) >> 4;
+        int slot = (int)(bits & ((1 << SlotBits) - 1));
+        NativeManager? found = (uint)slot < (uint)slots.Length ? Volatile.Read(ref slots[slot]) : null;
+        if (found != null && found.Id == id)
+        {
+            manager = found;
+            return true;
+        }
 
-    public static bool TryRemove(nint id, out NativeManager manager) => s_live.TryRemove(id, out manager!);
+        manager = null!;
+        return false;
+    }
+
+    /// <summary>Unregisters a manager; its id is refused from then on.</summary>
+    public static bool TryRemove(nint id, out NativeManager manager)
+    {
+        lock (s_lock)
+        {
+            if (!TryGet(id, out manager))
+            {
+                return false;
+            }
+
+            int slot = (int)((((long)id - 0x10000) >> 4) & ((1 << SlotBits) - 1));
+            Volatile.Write(ref s_slots[slot], null);
+            s_freeSlots.Push(slot);
+            return true;
+        }
+    }
 
     public long AddRegistration(IDisposable registration)
     {
