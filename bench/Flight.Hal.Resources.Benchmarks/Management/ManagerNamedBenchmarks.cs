@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Order;
 
 namespace Flight.Hal.Resources.Benchmarks.Management;
 
@@ -11,15 +12,10 @@ namespace Flight.Hal.Resources.Benchmarks.Management;
 /// in setup (every name seen before, none formatted in the loop); figures are per operation.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager)]
-public unsafe class ManagerNamedBenchmarks
+// Rows in name order, as before: BenchmarkDotNet lists the rows inherited from NamedPathRows after ManagerSpanName.
+[Orderer(SummaryOrderPolicy.Default, MethodOrderPolicy.Alphabetical)]
+public unsafe class ManagerNamedBenchmarks : NamedPathRows
 {
-    private const int Size = 64;
-
-    private ResourceManager _manager = null!;
-    private LockedStringRegistry _registry = null!;
-    private ResourceMetadata _metadata;
-    private string[] _names = [];
-
     [Params("desktop", "dreamcast")]
     public string Profile { get; set; } = "desktop";
 
@@ -31,52 +27,6 @@ public unsafe class ManagerNamedBenchmarks
         _metadata = new ResourceMetadata(ResourceType.Memory, Size);
         _names = PerInvoke.MakeNames("texture-", PerInvoke.Names);
         ManagerProbe.ExpectPool(_manager, in _metadata, _names[0]);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _manager.Dispose();
-        _registry.Dispose();
-    }
-
-    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
-    public long LockedStringRegistry()
-    {
-        long sum = 0;
-        LockedStringRegistry registry = _registry;
-        string[] names = _names;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            string name = names[i & (PerInvoke.Names - 1)];
-            registry.Acquire(name, ResourceType.Memory, Size);
-            nint address = registry.Find(name);
-            *(byte*)address = (byte)i;
-            sum += address;
-            registry.Release(name);
-        }
-
-        return sum;
-    }
-
-    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long Manager()
-    {
-        long sum = 0;
-        ResourceManager manager = _manager;
-        string[] names = _names;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            string name = names[i & (PerInvoke.Names - 1)];
-            manager.TryAcquire(in _metadata, out ResourceHandle handle, name);
-            manager.TryFind(name, out ResourceHandle found);
-            manager.TryResolve(found, out nint address, out _);
-            *(byte*)address = (byte)i;
-            sum += address;
-            manager.Release(handle);
-        }
-
-        return sum;
     }
 
     [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]

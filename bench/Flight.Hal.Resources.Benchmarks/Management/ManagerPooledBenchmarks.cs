@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 
 namespace Flight.Hal.Resources.Benchmarks.Management;
@@ -13,11 +11,8 @@ namespace Flight.Hal.Resources.Benchmarks.Management;
 /// 4 KiB pool holds 8 blocks.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager)]
-public unsafe class ManagerPooledBenchmarks
+public class ManagerPooledBenchmarks : AnonymousPathRows
 {
-    private ResourceManager _manager = null!;
-    private ResourceMetadata _metadata;
-
     [Params("desktop", "dreamcast")]
     public string Profile { get; set; } = "desktop";
 
@@ -36,51 +31,8 @@ public unsafe class ManagerPooledBenchmarks
     public void Cleanup() => _manager.Dispose();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
-    public long ArrayPoolShared()
-    {
-        long sum = 0;
-        int size = Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte[] array = ArrayPool<byte>.Shared.Rent(size);
-            array[0] = (byte)i;
-            sum += array.Length;
-            ArrayPool<byte>.Shared.Return(array);
-        }
-
-        return sum;
-    }
+    public long ArrayPoolShared() => PeerLoops.ArrayPoolShared(Size);
 
     [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long NativeMemoryAllocFree()
-    {
-        long sum = 0;
-        nuint size = (nuint)Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte* memory = (byte*)NativeMemory.Alloc(size);
-            *memory = (byte)i;
-            sum += (nint)memory;
-            NativeMemory.Free(memory);
-        }
-
-        return sum;
-    }
-
-    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long Manager()
-    {
-        long sum = 0;
-        ResourceManager manager = _manager;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            manager.TryAcquire(in _metadata, out ResourceHandle handle);
-            manager.TryResolve(handle, out nint address, out _);
-            *(byte*)address = (byte)i;
-            sum += address;
-            manager.Release(handle);
-        }
-
-        return sum;
-    }
+    public long NativeMemoryAllocFree() => PeerLoops.NativeMemoryAllocFree(Size);
 }

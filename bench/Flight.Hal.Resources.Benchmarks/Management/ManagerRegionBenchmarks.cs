@@ -12,13 +12,11 @@ namespace Flight.Hal.Resources.Benchmarks.Management;
 /// Figures are per operation.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager)]
-public unsafe class ManagerRegionBenchmarks
+public unsafe class ManagerRegionBenchmarks : AnonymousPathRows
 {
     private const int Size = 16 * 1024;
 
-    private ResourceManager _manager = null!;
     private LockedStringRegistry _registry = null!;
-    private ResourceMetadata _metadata;
     private string[] _keys = [];
 
     [Params("dreamcast-main", "dreamcast-video", "desktop-main")]
@@ -60,23 +58,6 @@ public unsafe class ManagerRegionBenchmarks
             *(byte*)address = (byte)i;
             sum += address;
             registry.Release(key);
-        }
-
-        return sum;
-    }
-
-    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long Manager()
-    {
-        long sum = 0;
-        ResourceManager manager = _manager;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            manager.TryAcquire(in _metadata, out ResourceHandle handle);
-            manager.TryResolve(handle, out nint address, out _);
-            *(byte*)address = (byte)i;
-            sum += address;
-            manager.Release(handle);
         }
 
         return sum;

@@ -35,12 +35,10 @@ public static class ScalingManager
 /// <remarks>Each invocation loops <see cref="PerInvoke.Ops"/> operations; figures are per operation.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager, Categories.Scaling)]
-public unsafe class ManagerPooledScalingBenchmarks
+public unsafe class ManagerPooledScalingBenchmarks : AnonymousPathRows
 {
     private const int Size = 64;
 
-    private ResourceManager _manager = null!;
-    private ResourceMetadata _metadata;
     private byte[][] _heldArrays = [];
     private nint[] _heldBlocks = [];
 
@@ -79,53 +77,10 @@ public unsafe class ManagerPooledScalingBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
-    public long ArrayPoolShared()
-    {
-        long sum = 0;
-        int size = (int)_metadata.Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte[] array = ArrayPool<byte>.Shared.Rent(size);
-            array[0] = (byte)i;
-            sum += array.Length;
-            ArrayPool<byte>.Shared.Return(array);
-        }
-
-        return sum;
-    }
+    public long ArrayPoolShared() => PeerLoops.ArrayPoolShared((int)_metadata.Size);
 
     [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long NativeMemoryAllocFree()
-    {
-        long sum = 0;
-        nuint size = (nuint)_metadata.Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte* memory = (byte*)NativeMemory.Alloc(size);
-            *memory = (byte)i;
-            sum += (nint)memory;
-            NativeMemory.Free(memory);
-        }
-
-        return sum;
-    }
-
-    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long Manager()
-    {
-        long sum = 0;
-        ResourceManager manager = _manager;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            manager.TryAcquire(in _metadata, out ResourceHandle handle);
-            manager.TryResolve(handle, out nint address, out _);
-            *(byte*)address = (byte)i;
-            sum += address;
-            manager.Release(handle);
-        }
-
-        return sum;
-    }
+    public long NativeMemoryAllocFree() => PeerLoops.NativeMemoryAllocFree((int)_metadata.Size);
 }
 
 /// <summary>The named curve: acquire under a name + find by name + resolve + a one-byte write at offset 0 + release of
@@ -136,15 +91,8 @@ public unsafe class ManagerPooledScalingBenchmarks
 /// setup, distinct from the others'; figures are per operation.</remarks>
 [MemoryDiagnoser]
 [BenchmarkCategory(Categories.Manager, Categories.Scaling)]
-public unsafe class ManagerNamedScalingBenchmarks
+public class ManagerNamedScalingBenchmarks : NamedPathRows
 {
-    private const int Size = 64;
-
-    private ResourceManager _manager = null!;
-    private LockedStringRegistry _registry = null!;
-    private ResourceMetadata _metadata;
-    private string[] _names = [];
-
     [Params(0, 1_000, 10_000, 100_000)]
     public int Others { get; set; }
 
@@ -163,51 +111,5 @@ public unsafe class ManagerNamedScalingBenchmarks
         }
 
         Check.That(_manager.LiveCount == Others && _registry.Count == Others, $"{Others} live resources");
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _manager.Dispose();
-        _registry.Dispose();
-    }
-
-    [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
-    public long LockedStringRegistry()
-    {
-        long sum = 0;
-        LockedStringRegistry registry = _registry;
-        string[] names = _names;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            string name = names[i & (PerInvoke.Names - 1)];
-            registry.Acquire(name, ResourceType.Memory, Size);
-            nint address = registry.Find(name);
-            *(byte*)address = (byte)i;
-            sum += address;
-            registry.Release(name);
-        }
-
-        return sum;
-    }
-
-    [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long Manager()
-    {
-        long sum = 0;
-        ResourceManager manager = _manager;
-        string[] names = _names;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            string name = names[i & (PerInvoke.Names - 1)];
-            manager.TryAcquire(in _metadata, out ResourceHandle handle, name);
-            manager.TryFind(name, out ResourceHandle found);
-            manager.TryResolve(found, out nint address, out _);
-            *(byte*)address = (byte)i;
-            sum += address;
-            manager.Release(handle);
-        }
-
-        return sum;
     }
 }

@@ -12,47 +12,23 @@ namespace Flight.Hal.Resources.Benchmarks.Memory;
 [BenchmarkCategory(Categories.Arena, Categories.Scaling)]
 public class ArenaScalingBenchmarks
 {
-    private int[] _sizes = [];
-    private Arena _arena = null!;
-    private Arena _threadSafeArena = null!;
-    private ResourceHandle[] _handles = [];
-    private ResourceHandle[] _threadSafeHandles = [];
-    private nint[] _pointers = [];
-    private int _arenaSlot;
-    private int _threadSafeSlot;
-    private int _nativeSlot;
+    private ArenaWindows _windows = null!;
 
     [Params(10, 1_000, 10_000)]
     public int Live { get; set; }
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _sizes = ArenaWindow.Sizes(seed: 65);
-        _arena = ArenaWindow.CreateArena(Live, threadSafe: false);
-        _threadSafeArena = ArenaWindow.CreateArena(Live, threadSafe: true);
-        _handles = new ResourceHandle[Live];
-        _threadSafeHandles = new ResourceHandle[Live];
-        _pointers = new nint[Live];
-        ArenaWindow.Fill(_arena, _handles, _sizes);
-        ArenaWindow.Fill(_threadSafeArena, _threadSafeHandles, _sizes);
-        ArenaWindow.Fill(_pointers, _sizes);
-    }
+    public void Setup() => _windows = new ArenaWindows(Live, seed: 65);
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _arena.Dispose();
-        _threadSafeArena.Dispose();
-        ArenaWindow.Empty(_pointers);
-    }
+    public void Cleanup() => _windows.Dispose();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ArenaWindow.Steps)]
-    public long NativeMemoryAllocFree() => ArenaWindow.Run(_pointers, _sizes, ref _nativeSlot);
+    public long NativeMemoryAllocFree() => _windows.RunNativeMemory();
 
     [Benchmark(OperationsPerInvoke = ArenaWindow.Steps)]
-    public long Arena() => ArenaWindow.Run(_arena, _handles, _sizes, ref _arenaSlot);
+    public long Arena() => _windows.RunArena();
 
     [Benchmark(OperationsPerInvoke = ArenaWindow.Steps)]
-    public long ArenaThreadSafe() => ArenaWindow.Run(_threadSafeArena, _threadSafeHandles, _sizes, ref _threadSafeSlot);
+    public long ArenaThreadSafe() => _windows.RunThreadSafeArena();
 }

@@ -104,3 +104,46 @@ public static unsafe class ArenaWindow
         return sum;
     }
 }
+
+/// <summary>The arena suites' three windows over one size sequence, built alike for <c>ArenaBenchmarks</c> and
+/// <c>ArenaScalingBenchmarks</c>: an unsynchronised <see cref="Arena"/>, a thread-safe one and a
+/// <c>NativeMemory</c> window, each filled with <c>live</c> blocks, and each window's oldest slot, which persists across
+/// invocations. Each <c>Run</c> is one invocation (<see cref="ArenaWindow.Steps"/> steps).</summary>
+public sealed class ArenaWindows : IDisposable
+{
+    private readonly int[] _sizes;
+    private readonly Arena _arena;
+    private readonly Arena _threadSafeArena;
+    private readonly ResourceHandle[] _handles;
+    private readonly ResourceHandle[] _threadSafeHandles;
+    private readonly nint[] _pointers;
+    private int _arenaSlot;
+    private int _threadSafeSlot;
+    private int _nativeSlot;
+
+    public ArenaWindows(int live, int seed)
+    {
+        _sizes = ArenaWindow.Sizes(seed);
+        _arena = ArenaWindow.CreateArena(live, threadSafe: false);
+        _threadSafeArena = ArenaWindow.CreateArena(live, threadSafe: true);
+        _handles = new ResourceHandle[live];
+        _threadSafeHandles = new ResourceHandle[live];
+        _pointers = new nint[live];
+        ArenaWindow.Fill(_arena, _handles, _sizes);
+        ArenaWindow.Fill(_threadSafeArena, _threadSafeHandles, _sizes);
+        ArenaWindow.Fill(_pointers, _sizes);
+    }
+
+    public long RunNativeMemory() => ArenaWindow.Run(_pointers, _sizes, ref _nativeSlot);
+
+    public long RunArena() => ArenaWindow.Run(_arena, _handles, _sizes, ref _arenaSlot);
+
+    public long RunThreadSafeArena() => ArenaWindow.Run(_threadSafeArena, _threadSafeHandles, _sizes, ref _threadSafeSlot);
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _threadSafeArena.Dispose();
+        ArenaWindow.Empty(_pointers);
+    }
+}

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
@@ -43,36 +42,10 @@ public unsafe class PoolRentReturnBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = PerInvoke.Ops)]
-    public long ArrayPoolShared()
-    {
-        long sum = 0;
-        int size = Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte[] array = ArrayPool<byte>.Shared.Rent(size);
-            array[0] = (byte)i;
-            sum += array.Length;
-            ArrayPool<byte>.Shared.Return(array);
-        }
-
-        return sum;
-    }
+    public long ArrayPoolShared() => PeerLoops.ArrayPoolShared(Size);
 
     [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
-    public long NativeMemoryAllocFree()
-    {
-        long sum = 0;
-        nuint size = (nuint)Size;
-        for (int i = 0; i < PerInvoke.Ops; i++)
-        {
-            byte* memory = (byte*)NativeMemory.Alloc(size);
-            *memory = (byte)i;
-            sum += (nint)memory;
-            NativeMemory.Free(memory);
-        }
-
-        return sum;
-    }
+    public long NativeMemoryAllocFree() => PeerLoops.NativeMemoryAllocFree(Size);
 
     [Benchmark(OperationsPerInvoke = PerInvoke.Ops)]
     public long ObjectPoolOfArrays()
