@@ -9,7 +9,8 @@ internal sealed class NativeManager
     private const int SlotBits = 20;                         // Up to 2^20 managers alive at once.
     private static readonly object s_lock = new();           // Guards growth, the free slots and removal.
     private static readonly Stack<int> s_freeSlots = new();
-    private static NativeManager?[] s_slots = new NativeManager?[16]; // Replaced (never mutated in place) when it grows.
+    private static NativeManager?[] s_slots = new NativeManager?[16]; // Replaced by a larger copy when it grows.
+    private static int s_slotsUsed;                          // Slots [0, s_slotsUsed) have held a manager.
     private static long s_nextSequence;
 
     private readonly ConcurrentDictionary<long, IDisposable> _registrations = new();
@@ -39,17 +40,17 @@ internal sealed class NativeManager
             }
             else
             {
-                slot = Array.IndexOf(slots, null);
-                if (slot < 0)
+                if (s_slotsUsed == slots.Length)
                 {
                     if (slots.Length >= 1 << SlotBits)
                     {
                         throw new ResourceException(ResourceStatus.CapacityExceeded);
                     }
 
-                    slot = slots.Length;
                     Array.Resize(ref slots, slots.Length * 2);
                 }
+
+                slot = s_slotsUsed++;
             }
 
             // Ids look like aligned pointers well above page zero: (sequence, slot) shifted past the low 4 bits. The
@@ -67,8 +68,7 @@ internal sealed class NativeManager
     public static bool TryGet(nint id, out NativeManager manager)
     {
         NativeManager?[] slots = Volatile.Read(ref s_slots);
-        long bits = ((long)id - 0x10000) >> 4;
-        int slot = (int)(bits & ((1 << SlotBits) - 1));
+        int slot = SlotOf(id);
         NativeManager? found = (uint)slot < (uint)slots.Length ? Volatile.Read(ref slots[slot]) : null;
         if (found != null && found.Id == id)
         {
@@ -90,12 +90,15 @@ internal sealed class NativeManager
                 return false;
             }
 
-            int slot = (int)((((long)id - 0x10000) >> 4) & ((1 << SlotBits) - 1));
+            int slot = SlotOf(id);
             Volatile.Write(ref s_slots[slot], null);
             s_freeSlots.Push(slot);
             return true;
         }
     }
+
+    /// <summary>The slot an id names (any value decodes to some slot; the id compare then decides).</summary>
+    private static int SlotOf(nint id) => (int)((((long)id - 0x10000) >> 4) & ((1 << SlotBits) - 1));
 
     public long AddRegistration(IDisposable registration)
     {

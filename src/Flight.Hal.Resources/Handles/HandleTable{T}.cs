@@ -146,7 +146,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         }
         else if (_highWater < _capacity)
         {
-            if (_highWater == _slots.Committed && !_slots.TryCommit(_highWater + 1, _allocator))
+            if (!TryCommitNext())
             {
                 handle = default;
                 return ResourceStatus.OutOfMemory; // the next page of slots could not be allocated; nothing changed
@@ -199,13 +199,17 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     {
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
-        if ((uint)index >= (uint)_highWater || _slots.At(index, PageShift)->Key != raw || !IsLive(raw))
+        if ((uint)index >= (uint)_highWater)
         {
             return Mismatch(raw);
         }
 
-        // SAFETY: index < _highWater <= committed slots and the key matched, so the slot is live and ours.
+        // SAFETY: index < _highWater <= committed slots; with the key matched, the slot is live and ours.
         Slot* slot = _slots.At(index, PageShift);
+        if (slot->Key != raw || !IsLive(raw))
+        {
+            return Mismatch(raw);
+        }
         uint generation = HandleLayout.Generation(raw);
         _count--;
         if (generation == uint.MaxValue)
@@ -252,9 +256,9 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         ulong raw = handle.RawValue;
         int index = HandleLayout.Index(raw);
 
-        // SAFETY: index < _highWater <= the committed slots of a live table (a disposed table has _highWater 0). A live slot's key is the exact handle it was issued with; free and retired keys have tag 0,
-        // which no issued handle has (the IsLive test turns away a forged tag-0 value), so a match means live, ours,
-        // and this generation.
+        // SAFETY: index < _highWater <= the committed slots of a live table (a disposed table has _highWater 0). A live
+        // slot's key is the exact handle it was issued with; free and retired keys have tag 0, which no issued handle
+        // has (the IsLive test turns away a forged tag-0 value), so a match means live, ours, and this generation.
         if ((uint)index < (uint)_highWater)
         {
             Slot* slot = _slots.At(index, PageShift);
@@ -357,14 +361,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         uint highest = HighestGeneration(_highWater);
         _highWater = 0; // every index is now out of range, so the fast paths fall to the disposed checks
         _freeHead = -1;
-        if (_allocator.AllocationsReadable)
-        {
-            _slots.Free(_allocator);
-        }
-        else
-        {
-            _slots.Abandon(); // the directory lies in memory that is gone: nothing to read, nothing to give back
-        }
+        _slots.Free(_allocator); // or forgets them, when the allocator's backing is gone
 
         HandleTagAllocator.Return(_tag, highest);
     }

@@ -296,6 +296,7 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
         }
     }
 
+    /// <inheritdoc/>
     nint IRegionAllocator.AddressOf(ulong memory)
     {
         TryResolve(ResourceHandle.FromRawValue(memory), out nint address, out _);
@@ -319,14 +320,7 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
             _base = null;
         }
 
-        if (_records.IsAllocated && _allocator.AllocationsReadable)
-        {
-            _records.Free(_allocator);
-        }
-        else
-        {
-            _records.Abandon(); // none yet, or its directory lies in memory that is gone
-        }
+        _records.Free(_allocator); // nothing when never allocated; forgotten when the allocator's backing is gone
 
         _handles?.Dispose();
     }

@@ -148,16 +148,10 @@ internal unsafe struct NativePages<T>
         return true;
     }
 
-    /// <summary>Forgets the pages without reading or freeing them: for an owner finalized after the allocator's own
-    /// backing (see <see cref="NativeAllocator.AllocationsReadable"/>), where the pages went with it.</summary>
-    public void Abandon()
-    {
-        _directory = null;
-        _committed = 0;
-    }
-
-    /// <summary>Frees every page and the directory; the store is then unallocated. Idempotent.</summary>
-    /// <param name="allocator">The allocator the store was initialised with.</param>
+    /// <summary>Frees every page and the directory; the store is then unallocated. Idempotent. When the allocator's own
+    /// backing is gone (<see cref="NativeAllocator.AllocationsReadable"/> false: an owner finalized after the arena its
+    /// pages were carved from), the pages went with it: they are forgotten, neither read nor freed.</summary>
+    /// <param name="allocator">The allocator the store was initialised with (unused when nothing is allocated).</param>
     public void Free(NativeAllocator allocator)
     {
         T** directory = _directory;
@@ -167,6 +161,12 @@ internal unsafe struct NativePages<T>
         }
 
         _directory = null;
+        if (!allocator.AllocationsReadable)
+        {
+            _committed = 0;
+            return;
+        }
+
         for (int page = 0; page < _pageCount; page++)
         {
             T* memory = directory[page];
