@@ -123,6 +123,17 @@ public sealed record ResourceBudget
         return usedBytes >= _lowAt ? ResourcePressure.Low : ResourcePressure.None;
     }
 
+    /// <summary>The least usage whose level is <paramref name="level"/> (0 for <see cref="ResourcePressure.None"/>): with
+    /// <see cref="PressureAt"/>, the band a usage may move in without changing the level.</summary>
+    internal long LevelFloor(ResourcePressure level) => level switch
+    {
+        ResourcePressure.Critical => _criticalAt,
+        ResourcePressure.High => _highAt,
+        ResourcePressure.Medium => _mediumAt,
+        ResourcePressure.Low => _lowAt,
+        _ => 0,
+    };
+
     /// <summary>The smallest byte count b with b * 100 >= max * percent.</summary>
     private static long Threshold(long maxBytes, int percent) => (long)(((Int128)maxBytes * percent + 99) / 100);
 }

@@ -64,6 +64,7 @@ public sealed partial class ResourceBudgetManager
         ArgumentNullException.ThrowIfNull(budget);
         Account account = AccountOf(type);
         account.Budget = budget;
+        RevokeLeases(account); // the levels' bands moved: no lease may outlive the budget it was granted under
         PublishPressure(account);
     }
 
@@ -78,6 +79,11 @@ public sealed partial class ResourceBudgetManager
     /// <remarks>No lock and no allocation unless a callback runs. A refusal changes nothing but the failure count.</remarks>
     public ResourceStatus TryReserve(ResourceType type, long bytes, BudgetMode mode = BudgetMode.Ordinary)
     {
+        if (mode == BudgetMode.Ordinary && bytes > 0 && ResourceTypes.IsDefined(type) && TryTakeLease(type, bytes))
+        {
+            return ResourceStatus.Ok; // from this thread's lease: counted, nothing to publish
+        }
+
         ResourceStatus status = TryHold(type, bytes, mode, countFailure: true, keepRefusal: false, out long next);
         if (status == ResourceStatus.Ok)
         {
@@ -109,27 +115,64 @@ public sealed partial class ResourceBudgetManager
     {
         Account account = AccountOf(type);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        if (TryReturnToLease(type, bytes))
+        {
+            return; // kept in this thread's lease: counted, nothing to publish
+        }
+
+        ReleaseSlow(account, bytes);
+    }
+
+    /// <summary>A release not kept in this thread's lease as it is: into a new or larger lease when the rules allow,
+    /// else off the account's usage by compare-and-swap.</summary>
+    private void ReleaseSlow(Account account, long bytes)
+    {
+        // Leases' unused bytes are in Current but reserved by no one. Their sum, read beside other threads' lease
+        // operations, is only an estimate: a release that looks like more than is reserved is checked again exactly,
+        // with every lease revoked and none granted meanwhile, before it is refused.
+        if (bytes > Volatile.Read(ref account.Current) - LeasedBytes(account))
+        {
+            lock (account.LeaseLock)
+            {
+                RevokeLeasesLocked(account);
+                SubtractReleased(account, bytes);
+            }
+        }
+        else if (!TryGrantOnRelease(account, bytes))
+        {
+            SubtractReleased(account, bytes);
+        }
+        else
+        {
+            return; // kept in a new or larger lease: counted, nothing to publish
+        }
+
+        CountRelease(account.Type);
+        CheckLeases(account);
+        if ((int)account.Budget.PressureAt(Volatile.Read(ref account.Current) - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
+        {
+            PublishPressure(account);
+        }
+    }
+
+    /// <summary>Takes released bytes off the account's Current by compare-and-swap; throws when it holds fewer.</summary>
+    private static void SubtractReleased(Account account, long bytes)
+    {
         long current = Volatile.Read(ref account.Current);
         while (true)
         {
             if (bytes > current)
             {
-                ThrowHelper.ThrowInvalidOperation($"Releasing {bytes} bytes of {type}, but only {current} are reserved.");
+                ThrowHelper.ThrowInvalidOperation($"Releasing {bytes} bytes of {account.Type}, but only {current} are reserved.");
             }
 
             long seen = Interlocked.CompareExchange(ref account.Current, current - bytes, current);
             if (seen == current)
             {
-                break;
+                return;
             }
 
             current = seen;
-        }
-
-        LocalCounters()[ReleasesIndex(type)]++;
-        if ((int)account.Budget.PressureAt(current - bytes - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
-        {
-            PublishPressure(account);
         }
     }
 
@@ -149,7 +192,7 @@ public sealed partial class ResourceBudgetManager
         return new ResourceStats(
             type,
             a.Budget,
-            Volatile.Read(ref a.Current) - Volatile.Read(ref a.Held), // holds of requests still in flight are not usage yet
+            Volatile.Read(ref a.Current) - Volatile.Read(ref a.Held) - LeasedBytes(a), // holds in flight and leases are not usage
             Volatile.Read(ref a.Peak),
             SumCounters(AcquisitionsIndex(type)),
             SumCounters(ReleasesIndex(type)),
@@ -162,7 +205,7 @@ public sealed partial class ResourceBudgetManager
     }
 
     /// <summary>Bytes of <paramref name="type"/> reserved or held now (holds in flight included).</summary>
-    internal long CurrentBytes(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Current);
+    internal long CurrentBytes(ResourceType type) => Volatile.Read(ref _accounts[(int)type].Current) - LeasedBytes(_accounts[(int)type]);
 
     /// <summary>Whether some request refused on <paramref name="type"/>'s budget is waiting for room (see
     /// <see cref="TryHold"/>'s <c>keepRefusal</c>). A holder that gives its hold back (<see cref="Cancel"/>) then wakes
@@ -203,9 +246,24 @@ public sealed partial class ResourceBudgetManager
             ThrowHelper.ThrowArgumentOutOfRange(nameof(mode), mode, "Unknown budget mode.");
         }
 
+        if (mode != BudgetMode.Ordinary)
+        {
+            RevokeLeases(account); // so that `next` says exactly whether the reserve is used, or the budget overrun
+        }
+
         if (TryAddHeld(account, bytes, mode, out next))
         {
             return ResourceStatus.Ok;
+        }
+
+        // Leases hold bytes no one uses: take them back before asking reclamation or refusing.
+        if (Volatile.Read(ref account.LeaseCaps) != 0)
+        {
+            RevokeLeases(account);
+            if (TryAddHeld(account, bytes, mode, out next))
+            {
+                return ResourceStatus.Ok;
+            }
         }
 
         ReclamationCallback[] reclaimers = Volatile.Read(ref _reclaimers[(int)type]);
@@ -260,15 +318,23 @@ public sealed partial class ResourceBudgetManager
 
     /// <summary><see cref="TryAdd"/>, then counts the bytes as held (not committed): a concurrent publication in between
     /// may see them as usage for a moment, never the other way round.</summary>
-    private static bool TryAddHeld(Account account, long bytes, BudgetMode mode, out long next)
+    private bool TryAddHeld(Account account, long bytes, BudgetMode mode, out long next)
     {
-        if (!TryAdd(account, bytes, mode, out next))
+        // Held first: usage (Current - Held) may dip for a moment, never rise, so a lease granted meanwhile is never
+        // larger than the rules allow (see Leases).
+        Interlocked.Add(ref account.Held, bytes);
+        if (TryAdd(account, bytes, mode, out next))
         {
-            return false;
+            return true;
         }
 
-        Interlocked.Add(ref account.Held, bytes);
-        return true;
+        long held = Interlocked.Add(ref account.Held, -bytes);
+        if ((int)account.Budget.PressureAt(Volatile.Read(ref account.Current) - held) != Volatile.Read(ref account.Level))
+        {
+            PublishPressure(account); // a publication that saw the dip is corrected
+        }
+
+        return false;
     }
 
     /// <summary>The manager's hot path: an ordinary hold for a validated type and a positive size, without the
@@ -306,9 +372,10 @@ public sealed partial class ResourceBudgetManager
             }
         }
 
-        long held = Interlocked.Add(ref account.Held, -bytes);
-        LocalCounters()[AcquisitionsIndex(type)]++;
-        PublishPeakAndPressure(account, Volatile.Read(ref account.Current) - held);
+        Interlocked.Add(ref account.Held, -bytes);
+        CountAcquisition(type);
+        CheckLeases(account);
+        PublishPeakAndPressure(account, Volatile.Read(ref account.Current) - Volatile.Read(ref account.Held));
     }
 
     /// <summary><see cref="Commit"/> for a hold within the ordinary limit (from <see cref="TryHoldFast"/>): one counter
@@ -317,7 +384,13 @@ public sealed partial class ResourceBudgetManager
     internal void CommitOrdinary(ResourceType type, long next)
     {
         Account account = _accounts[(int)type];
-        LocalCounters()[AcquisitionsIndex(type)]++;
+        CountAcquisition(type);
+        if (Volatile.Read(ref account.LeaseCaps) != 0)
+        {
+            RestoreLeaseRules(account);
+            next = Volatile.Read(ref account.Current); // a revocation took leases back out of it
+        }
+
         long committed = next - Volatile.Read(ref account.Held); // other requests' holds are not usage yet
         if (committed > Volatile.Read(ref account.Peak) || (int)account.Budget.PressureAt(committed) != Volatile.Read(ref account.Level))
         {
@@ -346,18 +419,9 @@ public sealed partial class ResourceBudgetManager
     internal void ReleaseFast(ResourceType type, long bytes)
     {
         Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
-        Account account = _accounts[(int)type];
-        long current = Volatile.Read(ref account.Current);
-        if (bytes > current || Interlocked.CompareExchange(ref account.Current, current - bytes, current) != current)
+        if (!TryReturnToLease(type, bytes))
         {
-            Release(type, bytes); // contended (or an accounting bug, which Release reports)
-            return;
-        }
-
-        LocalCounters()[ReleasesIndex(type)]++;
-        if ((int)account.Budget.PressureAt(current - bytes - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
-        {
-            PublishPressure(account);
+            ReleaseSlow(_accounts[(int)type], bytes);
         }
     }
 
@@ -420,6 +484,8 @@ public sealed partial class ResourceBudgetManager
         public long Overruns;
         public long Reclamations;
         public long ReclaimedBytes;
+        public readonly object LeaseLock = new(); // Serialises grants and revocations of this type's leases.
+        public long LeaseCaps; // Sum of the caps of this type's leases (see Leases); 0 when there are none.
         public int RefusedWaiters; // Refused requests registered as waiting for room (see HasRefusedWaiters).
         public int Level;      // (int)ResourcePressure last published.
         public int Delivered;  // (int)ResourcePressure last delivered to callbacks; only the delivering thread writes it.

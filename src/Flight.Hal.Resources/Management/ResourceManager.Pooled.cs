@@ -26,12 +26,24 @@ public sealed partial class ResourceManager
         }
 
         PoolBinding? binding = FindBinding(md.Type, (int)size, md.Alignment);
-        if (binding == null || !binding.Pool.HasCachedBlock() || !_budgets.TryHoldFast(md.Type, size, out long next))
+        if (binding == null || !binding.Pool.HasCachedBlock())
         {
             return false;
         }
 
-        // Cannot fail: only this thread takes from its cache.
+        // From this thread's budget lease when it holds the bytes (no atomic); else one compare-and-swap, committed once
+        // the block is issued. Renting cannot fail: only this thread takes from its cache.
+        if (_budgets.TryTakeLease(md.Type, size))
+        {
+            handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
+            return true;
+        }
+
+        if (!_budgets.TryHoldFast(md.Type, size, out long next))
+        {
+            return false;
+        }
+
         handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
         _budgets.CommitOrdinary(md.Type, next);
         return true;
