@@ -62,6 +62,35 @@ public sealed partial class ResourceBudgetManager
         return taken;
     }
 
+    /// <summary>Undoes <see cref="TryTakeLease"/> when the request it was for failed: the bytes go back into the lease (or,
+    /// if it was revoked meanwhile, off the account's usage) and the acquisition is uncounted.</summary>
+    internal unsafe void UndoTakeLease(ResourceType type, long bytes)
+    {
+        int t = (int)type;
+        ThreadState state = LocalState();
+        state.Hot.Counters[AcquisitionsIndex(type)]--;
+        Volatile.Write(ref state.Hot.Busy, 1);
+        long unused = state.Hot.Unused[t] + bytes;
+        bool back = Volatile.Read(ref state.Hot.Revoked[t]) == 0 && unused <= state.Hot.Caps[t];
+        if (back)
+        {
+            Volatile.Write(ref state.Hot.Unused[t], unused);
+        }
+
+        Volatile.Write(ref state.Hot.Busy, 0);
+        if (!back)
+        {
+            // Revoked since: these bytes were usage when the lease was taken back, so they leave usage now.
+            Account account = _accounts[t];
+            SubtractReleased(account, bytes);
+            CheckLeases(account);
+            if ((int)account.Budget.PressureAt(Volatile.Read(ref account.Current) - Volatile.Read(ref account.Held)) != Volatile.Read(ref account.Level))
+            {
+                PublishPressure(account);
+            }
+        }
+    }
+
     /// <summary>A release kept in this thread's lease of <paramref name="type"/>: counted, no atomic instruction.
     /// <see langword="false"/> (nothing changed) when the lease has no room for the bytes or was revoked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -120,12 +120,12 @@ public sealed partial class ResourceBudgetManager
             return; // kept in this thread's lease: counted, nothing to publish
         }
 
-        ReleaseSlow(account, bytes);
+        ReleaseSlow(account, bytes, keep: true);
     }
 
-    /// <summary>A release not kept in this thread's lease as it is: into a new or larger lease when the rules allow,
-    /// else off the account's usage by compare-and-swap.</summary>
-    private void ReleaseSlow(Account account, long bytes)
+    /// <summary>A release not kept in this thread's lease as it is: when <paramref name="keep"/>, into a new or larger
+    /// lease if the rules allow; else off the account's usage by compare-and-swap.</summary>
+    private void ReleaseSlow(Account account, long bytes, bool keep)
     {
         // Leases' unused bytes are in Current but reserved by no one. Their sum, read beside other threads' lease
         // operations, is only an estimate: a release that looks like more than is reserved is checked again exactly,
@@ -138,7 +138,7 @@ public sealed partial class ResourceBudgetManager
                 SubtractReleased(account, bytes);
             }
         }
-        else if (!TryGrantOnRelease(account, bytes))
+        else if (!keep || !TryGrantOnRelease(account, bytes))
         {
             SubtractReleased(account, bytes);
         }
@@ -421,8 +421,16 @@ public sealed partial class ResourceBudgetManager
         Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
         if (!TryReturnToLease(type, bytes))
         {
-            ReleaseSlow(_accounts[(int)type], bytes);
+            ReleaseSlow(_accounts[(int)type], bytes, keep: true);
         }
+    }
+
+    /// <summary>A release for the manager's general path (named, owned, region and shared resources), whose reservations
+    /// never come from a lease: off the account's usage by compare-and-swap, never kept as a lease.</summary>
+    internal void ReleaseUnleased(ResourceType type, long bytes)
+    {
+        Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
+        ReleaseSlow(_accounts[(int)type], bytes, keep: false);
     }
 
     private static long Limit(ResourceBudget budget, BudgetMode mode) => mode switch

@@ -26,20 +26,37 @@ public sealed partial class ResourceManager
         }
 
         PoolBinding? binding = FindBinding(md.Type, (int)size, md.Alignment);
-        if (binding == null || !binding.Pool.HasCachedBlock())
+        if (binding == null)
         {
             return false;
         }
 
-        // From this thread's budget lease when it holds the bytes (no atomic); else one compare-and-swap, committed once
-        // the block is issued. Renting cannot fail: only this thread takes from its cache.
+        bool cached = binding.Pool.HasCachedBlock();
+
+        // From this thread's budget lease when it holds the bytes (no atomic). A lease's usage is never seen by other
+        // threads' peak or pressure, so the block may come from the pool's shared list (its lock) as well as from this
+        // thread's cache (which cannot fail: only this thread takes from it).
         if (_budgets.TryTakeLease(md.Type, size))
         {
-            handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
-            return true;
+            if (cached)
+            {
+                handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
+                return true;
+            }
+
+            if (binding.Pool.TryRent(out ResourceHandle block) == ResourceStatus.Ok)
+            {
+                handle = IssueAnonymous(binding, block, in md);
+                return true;
+            }
+
+            _budgets.UndoTakeLease(md.Type, size); // the pool is full: the general path takes it from here
+            return false;
         }
 
-        if (!_budgets.TryHoldFast(md.Type, size, out long next))
+        // Else one compare-and-swap, committed once the block is issued; only for a cached block, so that the hold, not
+        // counted as held, lasts the few instructions of a cache pop.
+        if (!cached || !_budgets.TryHoldFast(md.Type, size, out long next))
         {
             return false;
         }

@@ -161,7 +161,7 @@ public sealed partial class ResourceManager
         }
 
         FreeMemory(placement, memory, entry.Size);
-        _budgets.Release(entry.Type, entry.Size);
+        _budgets.ReleaseUnleased(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
         WakeWaiters((int)entry.Type, RegionKeyOf(placement));
         return ResourceStatus.Ok;

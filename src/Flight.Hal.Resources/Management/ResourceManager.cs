@@ -49,6 +49,9 @@ public sealed partial class ResourceManager : IDisposable
     private readonly ResourceManagerOptions _options;
     private readonly NativeAllocator _allocator;
     private readonly ResourceBudgetManager _budgets;
+
+    /// <summary>The manager's budgets (for tests: lease inspection).</summary>
+    internal ResourceBudgetManager BudgetsForTests => _budgets;
     private readonly List<IDisposable> _attachments = []; // GetOrAddAttachment; under _lock.
     private volatile bool _disposed;
 

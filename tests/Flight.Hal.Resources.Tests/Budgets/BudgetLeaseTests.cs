@@ -374,4 +374,53 @@ public class BudgetLeaseTests
         Assert.Equal(stats.Acquisitions, stats.Releases);
         Assert.Equal(ResourcePressure.None, stats.Pressure);
     }
+
+    [Fact]
+    public void ManagerPooledPath_WithALeaseAndAFullPool_FallsBackExactly()
+    {
+        // Dreamcast's 4 KiB pool has 8 blocks and no thread cache: with a lease, a block comes from its shared list.
+        using var manager = new ResourceManager(PlatformProfile.Get("dreamcast"));
+        var metadata = new ResourceMetadata(Memory, 4096);
+        ResourceStats start = manager.GetStats(Memory);
+        var live = new List<ResourceHandle>();
+        for (int i = 0; i < 9; i++)
+        {
+            Assert.Equal(ResourceStatus.Ok, manager.TryAcquire(in metadata, out ResourceHandle handle));
+            live.Add(handle);
+        }
+
+        // The ninth went to the region (the pool is full): the peak is 9 blocks. Releasing it and one pool block leaves
+        // 7 in use and the pool block's bytes kept in this thread's lease.
+        Assert.NotEqual("pool Memory/4096", manager.GetInfo(live[8]).Placement);
+        Assert.Equal(ResourceStatus.Ok, manager.Release(live[8]));
+        Assert.Equal(ResourceStatus.Ok, manager.Release(live[7]));
+        live.RemoveRange(7, 2);
+        Assert.Equal(4096, manager.BudgetsForTests.LeasedBytes(Memory));
+
+        // A named resource takes the free block (usage plus lease: 9 blocks, within the peak, so the lease stays); the
+        // next anonymous request finds its bytes in the lease but no block, gives them back and takes the general path.
+        Assert.Equal(ResourceStatus.Ok, manager.TryAcquire(in metadata, out ResourceHandle named, "named"));
+        live.Add(named);
+        Assert.Equal(4096, manager.BudgetsForTests.LeasedBytes(Memory));
+        Assert.Equal(ResourceStatus.Ok, manager.TryAcquire(in metadata, out ResourceHandle fallback));
+        live.Add(fallback);
+        Assert.NotEqual("pool Memory/4096", manager.GetInfo(fallback).Placement);
+
+        ResourceStats stats = manager.GetStats(Memory);
+        Assert.Equal(start.CurrentBytes + (9 * 4096), stats.CurrentBytes);
+        Assert.Equal(start.PeakBytes + (9 * 4096), stats.PeakBytes);
+        Assert.Equal(start.Acquisitions + 11, stats.Acquisitions);
+        Assert.Equal(start.Releases + 2, stats.Releases);
+        Assert.Equal(stats.Budget.PressureAt(stats.CurrentBytes), stats.Pressure);
+
+        foreach (ResourceHandle handle in live)
+        {
+            Assert.Equal(ResourceStatus.Ok, manager.Release(handle));
+        }
+
+        stats = manager.GetStats(Memory);
+        Assert.Equal(start.CurrentBytes, stats.CurrentBytes);
+        Assert.Equal(stats.Acquisitions - start.Acquisitions, stats.Releases - start.Releases);
+        Assert.Equal(stats.Budget.PressureAt(stats.CurrentBytes), stats.Pressure);
+    }
 }
