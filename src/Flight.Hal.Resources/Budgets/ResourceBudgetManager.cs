@@ -7,8 +7,11 @@ namespace Flight.Hal.Resources;
 /// with pressure and reclamation callbacks.</summary>
 /// <remarks>
 /// <para><b>Accounting.</b> <see cref="TryReserve(ResourceType, long, BudgetMode)"/> and <see cref="Release"/> update each
-/// type's usage with a compare-and-swap: no lock, no allocation. At every quiescent point a type's
-/// <see cref="ResourceStats.CurrentBytes"/> equals what was reserved and not released, and the counters are exact.</para>
+/// type's usage with a compare-and-swap: no lock, no allocation. A thread may keep bytes it releases as a lease of the
+/// type and serve its next ordinary reservations from it without an atomic instruction; leases are taken back before any
+/// refusal and never change a published figure (see the Leases part). At every quiescent point a type's
+/// <see cref="ResourceStats.CurrentBytes"/> equals what was reserved and not released, and the counters are exact; on
+/// one thread, after every call.</para>
 /// <para><b>Pressure.</b> After every change of usage the type's level (<see cref="ResourceBudget.PressureAt"/>) is
 /// re-evaluated from the usage read <i>after</i> the change, and re-evaluated again by any thread whose publication may
 /// have been overtaken, so at every quiescent point <see cref="GetPressure"/> equals <c>PressureAt(CurrentBytes)</c>.</para>

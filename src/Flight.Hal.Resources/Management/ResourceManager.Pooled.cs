@@ -11,10 +11,12 @@ public sealed partial class ResourceManager
     private readonly PoolBinding[] _bindings;
     private readonly PoolBinding?[] _poolByTag = new PoolBinding?[HandleLayout.MaxTag + 1]; // Every tag is in range.
 
-    /// <summary>The hot path: an anonymous, non-shareable, main-memory request a pool serves from this thread's cache,
-    /// with room in the budget. Lock-free, and its budget hold lasts only the few instructions of a cache pop (longer
-    /// work — a shared-list refill, a slab to grow — goes to the general path, whose holds are accounted as held and so
-    /// never seen by other threads' peak or pressure). On <see langword="false"/> nothing was held or counted.</summary>
+    /// <summary>The hot path: an anonymous, non-shareable, main-memory request that a pool serves, lock-free. With this
+    /// thread's budget lease holding the bytes, no atomic instruction for the budget, and the block may come from the
+    /// thread's cache or the pool's shared list; otherwise only from the cache, with one compare-and-swap on the budget
+    /// whose hold lasts the few instructions of a cache pop (longer work goes to the general path, whose holds are
+    /// accounted as held and so never seen by other threads' peak or pressure). On <see langword="false"/> nothing was
+    /// held or counted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryAcquirePooled(in ResourceMetadata md, out ResourceHandle handle)
     {
