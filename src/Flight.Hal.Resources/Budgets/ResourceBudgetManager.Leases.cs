@@ -37,11 +37,16 @@ public sealed partial class ResourceBudgetManager
     /// instruction. <see langword="false"/> (nothing changed) when the lease does not hold the bytes, was revoked, or the
     /// type's usage is past its ordinary limit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal unsafe bool TryTakeLease(ResourceType type, long bytes)
+    internal bool TryTakeLease(ResourceType type, long bytes) => TryTakeLease(ThreadIndex.Current, type, bytes);
+
+    /// <summary><see cref="TryTakeLease(ResourceType, long)"/> with the calling thread's <see cref="ThreadIndex"/>
+    /// already read (the manager reads it once, with the pool caches, through <see cref="ThreadIndex.Locals"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe bool TryTakeLease(int threadIndex, ResourceType type, long bytes)
     {
         Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
         int t = (int)type;
-        ThreadState state = LocalState();
+        ThreadState state = LocalState(threadIndex);
         if (state.Hot.Unused[t] < bytes)
         {
             return false;
@@ -62,7 +67,7 @@ public sealed partial class ResourceBudgetManager
         return taken;
     }
 
-    /// <summary>Undoes <see cref="TryTakeLease"/> when the request it was for failed: the bytes go back into the lease (or,
+    /// <summary>Undoes <see cref="TryTakeLease(int, ResourceType, long)"/> when the request it was for failed: the bytes go back into the lease (or,
     /// if it was revoked meanwhile, off the account's usage) and the acquisition is uncounted.</summary>
     internal unsafe void UndoTakeLease(ResourceType type, long bytes)
     {
@@ -94,10 +99,10 @@ public sealed partial class ResourceBudgetManager
     /// <summary>A release kept in this thread's lease of <paramref name="type"/>: counted, no atomic instruction.
     /// <see langword="false"/> (nothing changed) when the lease has no room for the bytes or was revoked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe bool TryReturnToLease(ResourceType type, long bytes)
+    private unsafe bool TryReturnToLease(int threadIndex, ResourceType type, long bytes)
     {
         int t = (int)type;
-        ThreadState state = LocalState();
+        ThreadState state = LocalState(threadIndex);
         if (state.Hot.Unused[t] + bytes > state.Hot.Caps[t])
         {
             return false; // no lease (cap 0), or no room in it

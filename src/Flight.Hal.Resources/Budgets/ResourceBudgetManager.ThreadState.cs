@@ -26,9 +26,12 @@ public sealed partial class ResourceBudgetManager
     /// blocks, exact whenever no reservation or release is in flight. Blocks are indexed by <see cref="ThreadIndex"/>,
     /// so each thread has exactly one per manager however many managers exist.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ThreadState LocalState()
+    private ThreadState LocalState() => LocalState(ThreadIndex.Current);
+
+    /// <summary>The block of the thread whose <see cref="ThreadIndex"/> is <paramref name="index"/>; only that thread calls it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadState LocalState(int index)
     {
-        int index = ThreadIndex.Current;
         ThreadState?[] blocks = Volatile.Read(ref _threads);
         if ((uint)index < (uint)blocks.Length)
         {
@@ -99,7 +102,7 @@ public sealed partial class ResourceBudgetManager
     {
         private fixed byte _before[64];
 
-        /// <summary>1 while the owning thread is inside a lease operation (see <see cref="ResourceBudgetManager.TryTakeLease"/>).</summary>
+        /// <summary>1 while the owning thread is inside a lease operation (see <see cref="ResourceBudgetManager.TryTakeLease(int, ResourceType, long)"/>).</summary>
         public int Busy;
 
         /// <summary>Per type: acquisitions, then releases (see <see cref="AcquisitionsIndex"/>).</summary>

@@ -118,7 +118,7 @@ public sealed partial class ResourceBudgetManager
     {
         Account account = AccountOf(type);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
-        if (TryReturnToLease(type, bytes))
+        if (TryReturnToLease(ThreadIndex.Current, type, bytes))
         {
             return; // kept in this thread's lease: counted, nothing to publish
         }
@@ -417,12 +417,13 @@ public sealed partial class ResourceBudgetManager
         }
     }
 
-    /// <summary>The manager's hot path for <see cref="Release"/>: a validated type and a size it reserved.</summary>
+    /// <summary>The manager's hot path for <see cref="Release"/>: a validated type and a size it reserved, on the thread
+    /// whose <see cref="ThreadIndex"/> the caller has read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void ReleaseFast(ResourceType type, long bytes)
+    internal void ReleaseFast(int threadIndex, ResourceType type, long bytes)
     {
         Debug.Assert(ResourceTypes.IsDefined(type) && bytes > 0, "Validated by the caller.");
-        if (!TryReturnToLease(type, bytes))
+        if (!TryReturnToLease(threadIndex, type, bytes))
         {
             ReleaseSlow(_accounts[(int)type], bytes, keep: true);
         }

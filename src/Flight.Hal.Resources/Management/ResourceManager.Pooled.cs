@@ -33,16 +33,17 @@ public sealed partial class ResourceManager
             return false;
         }
 
-        bool cached = binding.Pool.HasCachedBlock();
+        ThreadLocals locals = ThreadIndex.Locals; // one thread-static read for the pool's cache and the budget's lease
+        bool cached = binding.Pool.HasCachedBlock(locals);
 
         // From this thread's budget lease when it holds the bytes (no atomic). A lease's usage is never seen by other
         // threads' peak or pressure, so the block may come from the pool's shared list (its lock) as well as from this
         // thread's cache (which cannot fail: only this thread takes from it).
-        if (_budgets.TryTakeLease(md.Type, size))
+        if (_budgets.TryTakeLease(locals.Index, md.Type, size))
         {
             if (cached)
             {
-                handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
+                handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(locals), in md);
                 return true;
             }
 
@@ -63,7 +64,7 @@ public sealed partial class ResourceManager
             return false;
         }
 
-        handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(), in md);
+        handle = IssueAnonymous(binding, binding.Pool.RentCachedUnchecked(locals), in md);
         _budgets.CommitOrdinary(md.Type, next);
         return true;
     }
@@ -142,13 +143,14 @@ public sealed partial class ResourceManager
 
         // Compare-and-swap: of racing releases exactly one gets Ok. While acquisitions wait, the block goes to the shared
         // list instead of this thread's cache, so a waiter on another thread can have it.
-        status = pool.ReturnOwned(handle, toShared: Volatile.Read(ref _waiters) != 0);
+        ThreadLocals locals = ThreadIndex.Locals; // one thread-static read for the pool's cache and the budget's lease
+        status = pool.ReturnOwned(handle, toShared: Volatile.Read(ref _waiters) != 0, locals);
         if (status != ResourceStatus.Ok)
         {
             return status;
         }
 
-        _budgets.ReleaseFast(pool.Type, size);
+        _budgets.ReleaseFast(locals.Index, pool.Type, size);
         _stacks?.TryRemove(raw, out _);
         WakeWaiters((int)pool.Type, _main.Key);
         return ResourceStatus.Ok;

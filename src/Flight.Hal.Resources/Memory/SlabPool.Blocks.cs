@@ -92,20 +92,23 @@ public sealed unsafe partial class SlabPool
     /// <exception cref="ObjectDisposedException">The pool has been disposed.</exception>
     /// <remarks>O(1); allocates no managed memory.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ResourceStatus Return(ResourceHandle handle) => ReturnCore(handle.RawValue, _publicTag, toShared: false);
+    public ResourceStatus Return(ResourceHandle handle) => ReturnCore(handle.RawValue, _publicTag, toShared: false, locals: null);
 
     /// <summary>Return for the pool's owning resource manager: as <see cref="Return"/>, without the check
     /// that refuses the manager's own blocks.</summary>
     /// <param name="handle">The block.</param>
     /// <param name="toShared">Put the block on the shared list rather than in this thread's cache, so a thread waiting
     /// for one can have it (the manager asks for this while acquisitions wait).</param>
+    /// <param name="locals">The calling thread's <see cref="ThreadIndex.Locals"/> when the caller has read them (one
+    /// thread-static read for all it does); null to look them up.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ResourceStatus ReturnOwned(ResourceHandle handle, bool toShared) => ReturnCore(handle.RawValue, _acceptedTag, toShared);
+    internal ResourceStatus ReturnOwned(ResourceHandle handle, bool toShared, ThreadLocals? locals = null) =>
+        ReturnCore(handle.RawValue, _acceptedTag, toShared, locals);
 
     /// <summary>Return in either mode: the one handle check, then the unsynchronised free here, or the thread-safe one
     /// (<see cref="ReturnSynchronized"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ResourceStatus ReturnCore(ulong raw, int acceptedTag, bool toShared)
+    private ResourceStatus ReturnCore(ulong raw, int acceptedTag, bool toShared, ThreadLocals? locals)
     {
         // The accepted tag is -1 for a disposed pool and on a claimed pool's public path, so those always take the slow path.
         if (!HasRentedShape(raw, acceptedTag, out int index, out uint generation))
@@ -135,7 +138,7 @@ public sealed unsafe partial class SlabPool
             return ResourceStatus.Ok;
         }
 
-        return ReturnSynchronized(raw, index, generation, next, toShared);
+        return ReturnSynchronized(raw, index, generation, next, toShared, locals);
     }
 
     /// <summary>Rents block <paramref name="index"/>, just taken free (even generation) off a list, a thread cache or the

@@ -202,7 +202,7 @@ public sealed unsafe partial class SlabPool
                     "handle", "The handle is a ResourceManager's resource: release it with ResourceManager.Release, not through its pool.");
             }
 
-            return ReturnCore(raw, _acceptedTag, toShared: false); // a block rented around the manager, returned the same way
+            return ReturnCore(raw, _acceptedTag, toShared: false, locals: null); // a block rented around the manager, returned the same way
         }
 
         return NotRented(raw); // another tag: the null handle (invalid), or another issuer's (throws)

@@ -9,9 +9,6 @@ namespace Flight.Hal.Resources;
 // back the blocks cached by threads that have exited.
 public sealed unsafe partial class SlabPool
 {
-    [ThreadStatic]
-    private static ThreadCache?[]? t_caches; // Indexed by pool tag; a slot holds this thread's cache for that pool.
-
     private static long s_nextPoolId;        // Source of _poolId (first id 1); never reused, unlike tags.
 
     private readonly object? _lock;          // Guards the shared free list, growth and _caches. Null when unsynchronised.
@@ -21,20 +18,22 @@ public sealed unsafe partial class SlabPool
 
     /// <summary>Whether this thread's cache of this (thread-safe) pool holds a block: then the next
     /// <see cref="RentCachedUnchecked"/> on this thread succeeds, since no other thread takes from this thread's cache.</summary>
+    /// <param name="locals">The calling thread's <see cref="ThreadIndex.Locals"/> (read once by the caller for all it does).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool HasCachedBlock()
+    internal bool HasCachedBlock(ThreadLocals locals)
     {
-        ThreadCache? cache = CurrentCache();
+        ThreadCache? cache = CacheOf(locals);
         return cache != null && cache.Count > 0;
     }
 
     /// <summary>Rents from this thread's cache only (the lock-free path), after <see cref="HasCachedBlock"/> said there is
     /// a block. The resource manager uses it to keep its lock-free path short: anything slower is done with its budget
     /// hold accounted as held.</summary>
+    /// <param name="locals">The calling thread's <see cref="ThreadIndex.Locals"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ResourceHandle RentCachedUnchecked()
+    internal ResourceHandle RentCachedUnchecked(ThreadLocals locals)
     {
-        ThreadCache? cache = CurrentCache();
+        ThreadCache? cache = CacheOf(locals);
         Debug.Assert(cache != null && cache.Count > 0, "HasCachedBlock said there is one, and only this thread takes from its cache.");
         return IssueRented(cache.Pop(), publish: true);
     }
@@ -120,8 +119,9 @@ public sealed unsafe partial class SlabPool
     /// <param name="next">The block's free generation: even, or 0 to retire it at the wrap point.</param>
     /// <param name="toShared">Put the block on the shared list, not in this thread's cache (ReturnOwned's choice while
     /// acquisitions wait).</param>
+    /// <param name="locals">The calling thread's <see cref="ThreadIndex.Locals"/> when the caller has read them; else null.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ResourceStatus ReturnSynchronized(ulong raw, int index, uint generation, uint next, bool toShared)
+    private ResourceStatus ReturnSynchronized(ulong raw, int index, uint generation, uint next, bool toShared, ThreadLocals? locals)
     {
         // SAFETY: index < _bumpIndex <= _maxCount, and generations [0, _bumpIndex) are initialised.
         // Only one of several racing returns of the same handle may win.
@@ -141,7 +141,7 @@ public sealed unsafe partial class SlabPool
             return ResourceStatus.Ok;
         }
 
-        ThreadCache? cache = CurrentCache();
+        ThreadCache? cache = CacheOf(locals ?? ThreadIndex.LocalsOrNull);
         if (cache != null && cache.Count < cache.Capacity && !toShared)
         {
             cache.Push(index); // PERF: the lock-free fast path.
@@ -225,14 +225,20 @@ public sealed unsafe partial class SlabPool
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ThreadCache? CurrentCache()
+    private ThreadCache? CurrentCache() => CacheOf(ThreadIndex.LocalsOrNull);
+
+    /// <summary>The cache of this pool among a thread's state, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ThreadCache? CacheOf(ThreadLocals? locals)
     {
-        ThreadCache?[]? caches = t_caches;
+        // A thread's caches, indexed by pool tag, kept with its ThreadIndex (one thread-static for both).
+        object?[]? caches = locals?.PoolCaches;
         if (caches != null)
         {
-            // SAFETY: t_caches always has HandleLayout.MaxTag + 1 entries and 1 <= _tag <= HandleLayout.MaxTag.
+            // SAFETY: PoolCaches always has HandleLayout.MaxTag + 1 entries, 1 <= _tag <= HandleLayout.MaxTag, and every
+            // item is a ThreadCache or null (only CreateCacheLocked stores into it).
             Debug.Assert((uint)_tag < (uint)caches.Length, "Tag beyond the thread cache table.");
-            ThreadCache? cache = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(caches), _tag);
+            ThreadCache? cache = Unsafe.As<ThreadCache?>(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(caches), _tag));
             if (cache != null && cache.PoolId == _poolId)
             {
                 return cache;
@@ -249,7 +255,8 @@ public sealed unsafe partial class SlabPool
             return null;
         }
 
-        ThreadCache?[] caches = t_caches ??= new ThreadCache?[HandleLayout.MaxTag + 1];
+        ThreadLocals locals = ThreadIndex.Locals;
+        object?[] caches = locals.PoolCaches ??= new object?[HandleLayout.MaxTag + 1];
         var cache = new ThreadCache(_poolId, _cacheSize, ThreadLife.Current);
         caches[_tag] = cache; // replaces a cache left by a disposed pool that had the same tag
         _caches!.Add(cache);
