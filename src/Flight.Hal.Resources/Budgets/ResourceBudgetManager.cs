@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Exact, lock-free byte accounting per <see cref="ResourceType"/> against its <see cref="ResourceBudget"/>,
+/// <summary>Exact byte accounting, without locks on its fast paths, per <see cref="ResourceType"/> against its <see cref="ResourceBudget"/>,
 /// with pressure and reclamation callbacks.</summary>
 /// <remarks>
 /// <para><b>Accounting.</b> <see cref="TryReserve(ResourceType, long, BudgetMode)"/> and <see cref="Release"/> update each

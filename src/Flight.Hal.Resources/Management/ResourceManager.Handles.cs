@@ -13,7 +13,8 @@ public sealed partial class ResourceManager
     /// nothing happens).</returns>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     /// <remarks>Of racing releases of one handle exactly one returns <see cref="ResourceStatus.Ok"/>. An anonymous pooled
-    /// resource is released without a lock or allocation; blocked acquisitions are woken.</remarks>
+    /// resource is released without allocating and, unless the release starts or grows a budget lease (the type's lease
+    /// lock, briefly), without a lock; blocked acquisitions are woken.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ResourceStatus Release(ResourceHandle handle)
     {

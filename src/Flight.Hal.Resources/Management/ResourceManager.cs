@@ -28,8 +28,10 @@ namespace Flight.Hal.Resources;
 /// <para>This class is thread-safe. All members may be used by multiple threads concurrently, except
 /// <see cref="Dispose"/>, which must not race with other calls (blocked acquisitions are the exception: Dispose wakes
 /// them and waits for them to leave). Anonymous pooled acquisitions served from the thread's block cache, and releases,
-/// are lock-free (a compare-and-swap on the block's generation, lock-free budget accounting); registry operations take
-/// one short lock; a blocked acquisition sleeps until a release frees something in the budget or region it waits for.</para>
+/// take no lock (a compare-and-swap on the block's generation; the budget from the thread's lease, else by
+/// compare-and-swap), except a release that starts or grows a budget lease, which takes its type's lease lock for a few
+/// instructions; registry operations take one short lock; a blocked acquisition sleeps until a release frees something
+/// in the budget or region it waits for.</para>
 /// </remarks>
 public sealed partial class ResourceManager : IDisposable
 {
