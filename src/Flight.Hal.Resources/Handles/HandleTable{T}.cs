@@ -163,8 +163,8 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
 
         ulong raw = HandleLayout.Pack(_tag, index, generation);
         Slot* slot = _slots.At(index, PageShift);
-        slot->Key = raw;
         slot->Value = value;
+        Volatile.Write(ref slot->Key, raw); // after the value: see TryReadConcurrent
         _count++;
         handle = new Handle<T>(raw);
         return ResourceStatus.Ok;
@@ -225,6 +225,41 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         _freeHead = index;
         return ResourceStatus.Ok;
     }
+
+    /// <summary>For a table whose writers hold a lock its readers do not: a consistent copy of a live entry, read
+    /// without the lock. The key is read before and after the value; a slot's key changes whenever it is freed or
+    /// reissued, and <see cref="TryAllocate(in T, out Handle{T})"/> writes the value before the key, so an unchanged key
+    /// means the copy is the entry that handle was issued with, live at the second read.</summary>
+    /// <param name="raw">The handle's raw value.</param>
+    /// <param name="value">The copy, when the result is <see langword="true"/>.</param>
+    /// <returns><see langword="false"/> when the handle is not live (or was freed while being read): the caller then asks
+    /// again under the writers' lock to say why.</returns>
+    internal bool TryReadConcurrent(ulong raw, out T value)
+    {
+        value = default;
+        int index = HandleLayout.Index(raw);
+        if ((uint)index >= (uint)Volatile.Read(ref _highWater) || !IsLive(raw))
+        {
+            return false;
+        }
+
+        // SAFETY: index < _highWater <= committed slots (pages are committed before _highWater passes them, and never
+        // move); the table is live (disposal must not race with other calls).
+        Slot* slot = _slots.At(index, PageShift);
+        if (Volatile.Read(ref slot->Key) != raw)
+        {
+            return false;
+        }
+
+        value = slot->Value;
+        return Volatile.Read(ref slot->Key) == raw;
+    }
+
+    /// <summary>Whether the slot of a live handle still holds it (for <see cref="TryReadConcurrent"/>'s callers that read
+    /// more behind the entry before trusting it).</summary>
+    /// <param name="raw">A handle that <see cref="TryReadConcurrent"/> accepted.</param>
+    /// <returns>Whether it is still live.</returns>
+    internal bool IsStillLive(ulong raw) => Volatile.Read(ref _slots.At(HandleLayout.Index(raw), PageShift)->Key) == raw;
 
     /// <summary>Whether <paramref name="handle"/> refers to a live entry of this table.</summary>
     /// <param name="handle">Any handle; a null, stale or foreign handle gives <see langword="false"/>.</param>

@@ -323,9 +323,23 @@ public sealed partial class ResourceManager
         ? ResourceStatus.StaleHandle
         : ResourceStatus.InvalidHandle;
 
-    /// <summary>The address and size of a live registered resource (under the registry lock).</summary>
+    /// <summary>The address and size of a live registered resource: without the registry lock for memory that is not
+    /// shared (a region's address is found under that region's own lock); a shared resource, or a handle that is not
+    /// live, is answered under the registry lock.</summary>
     private ResourceStatus ResolveRegistered(ulong raw, out nint address, out long size)
     {
+        // The entry is freed (its key changed) before its memory is: a key unchanged after the address was found means
+        // the memory was still the resource's when it was.
+        if (_registry.TryReadConcurrent(raw, out Entry copy) && copy.Kind != PlacementShared)
+        {
+            address = AddressOf(copy.Placement, copy.Memory);
+            size = copy.Size;
+            if (_registry.IsStillLive(raw))
+            {
+                return ResourceStatus.Ok;
+            }
+        }
+
         address = 0;
         size = 0;
         lock (_lock)
