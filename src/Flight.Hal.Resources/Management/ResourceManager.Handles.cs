@@ -72,7 +72,8 @@ public sealed partial class ResourceManager
     /// <returns><see cref="ResourceStatus.Ok"/>, <see cref="ResourceStatus.StaleHandle"/> or <see cref="ResourceStatus.InvalidHandle"/>.</returns>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     /// <remarks>The address stays valid until the handle (the last owner's, if shared) is released. Pooled anonymous
-    /// handles resolve without a lock; registry handles take the registry lock.</remarks>
+    /// handles resolve without a lock; registry handles without the registry lock too (a region's address is found under
+    /// that region's own lock), except shared memory and handles that are not live, which take it.</remarks>
     public ResourceStatus TryResolve(ResourceHandle handle, out nint address, out long size)
     {
         ThrowIfDisposed();
