@@ -12,7 +12,10 @@ namespace Flight.Hal.Resources;
 /// then the one idle longest is forgotten and its id reused. Memory is therefore bounded by the names in use plus
 /// <c>maxIdle</c>. A name that is never released (an owner) stays for the table's life.</para>
 /// <para>Ids are 1-based (0 means "no name") and dense: entry index + 1. Instances are not thread-safe; the manager
-/// uses them under its registry lock.</para>
+/// uses them under its registry lock. One read is also offered without that lock, <see cref="TryFindHeldConcurrent"/>:
+/// a sequence lock — writers (holding the lock) make the version odd before they change anything
+/// (<see cref="BeginWrite"/>) and even again after (<see cref="EndWrite"/>), and a reader trusts what it read only if it
+/// saw the same even version before and after.</para>
 /// </remarks>
 internal sealed class NameTable<TValue>
     where TValue : struct
@@ -28,6 +31,7 @@ internal sealed class NameTable<TValue>
     private int _idleOldest = None;         // Idle names, oldest first, linked through IdlePrev/IdleNext.
     private int _idleNewest = None;
     private int _idleCount;
+    private int _version;                   // Odd while a writer changes the table (see BeginWrite).
 
     /// <summary>Creates a table that keeps at most <paramref name="maxIdle"/> names no one holds.</summary>
     public NameTable(int maxIdle)
@@ -114,6 +118,80 @@ internal sealed class NameTable<TValue>
 
     /// <summary>The name of <paramref name="id"/> (held or idle).</summary>
     public string NameOf(int id) => _entries[id - 1].Name!;
+
+    /// <summary>Before changing the table (names or values) under the owner's lock: readers without the lock retry or
+    /// take the lock until <see cref="EndWrite"/>.</summary>
+    public void BeginWrite()
+    {
+        Debug.Assert((_version & 1) == 0, "Writes do not nest.");
+        Volatile.Write(ref _version, _version + 1);
+#if NET10_0_OR_GREATER
+        Volatile.WriteBarrier(); // the changes that follow are not seen before the odd version
+#else
+        Interlocked.MemoryBarrier();
+#endif
+    }
+
+    /// <summary>After the changes begun with <see cref="BeginWrite"/>.</summary>
+    public void EndWrite()
+    {
+        Debug.Assert((_version & 1) == 1, "A write was begun.");
+        Volatile.Write(ref _version, _version + 1); // the changes are seen before the even version
+    }
+
+    /// <summary>Without the owner's lock: the value of a held name, as <see cref="FindHeld"/> and <see cref="ValueOf"/>
+    /// would give it under the lock.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="value">The held name's value, when the result is 1.</param>
+    /// <returns>1: found and held, <paramref name="value"/> is its value; 0: not held (a consistent answer);
+    /// -1: a writer was at work, ask again under the lock.</returns>
+    public int TryFindHeldConcurrent(ReadOnlySpan<char> name, out TValue value)
+    {
+        value = default;
+        int version = Volatile.Read(ref _version);
+        if ((version & 1) != 0)
+        {
+            return -1;
+        }
+
+        // Read as if nothing changed; whatever a concurrent writer did is caught by the version below. The arrays are
+        // managed (every index is bounds-checked) and the chain walk is bounded, so a torn read cannot fault or loop.
+        int[] buckets = Volatile.Read(ref _buckets);
+        Entry[] entries = Volatile.Read(ref _entries);
+        int hash = Hash(name);
+        int found = None;
+        int i = buckets[hash & (buckets.Length - 1)] - 1;
+        for (int steps = 0; (uint)i < (uint)entries.Length && steps < entries.Length; steps++)
+        {
+            ref Entry entry = ref entries[i];
+            if (entry.Hash == hash && name.SequenceEqual(entry.Name))
+            {
+                found = i;
+                break;
+            }
+
+            i = entry.Next;
+        }
+
+        bool held = found >= 0 && entries[found].RefCount > 0;
+        if (held)
+        {
+            value = entries[found].Value;
+        }
+
+#if NET10_0_OR_GREATER
+        Volatile.ReadBarrier(); // the reads above complete before the version is read again
+#else
+        Interlocked.MemoryBarrier();
+#endif
+        if (Volatile.Read(ref _version) != version)
+        {
+            value = default;
+            return -1;
+        }
+
+        return held ? 1 : 0;
+    }
 
     /// <summary>The value kept for <paramref name="id"/>; reset to default when the name is forgotten.</summary>
     public ref TValue ValueOf(int id) => ref _entries[id - 1].Value;

@@ -21,55 +21,79 @@ public sealed partial class ResourceManager
     /// its name.</summary>
     private ResourceStatus Register(ref Request r, byte placement, ulong memory, out ResourceHandle handle)
     {
-        handle = default;
         lock (_lock)
         {
-            Entry entry = Entry.Create(in r.Metadata, nameId: 0, r.Owner, placement, memory);
-            Handle<ShareBody> body = default;
-            if ((r.Metadata.Flags & ResourceFlags.Shareable) != 0)
+            // A named registration changes the name table: lock-free finds by name wait it out (see NameTable).
+            bool named = !r.Name.IsEmpty;
+            if (named)
             {
-                var shared = new ShareBody { Memory = memory, RefCount = 1, OwnedHandles = r.Owner != 0 ? 1 : 0, Placement = placement };
-                ResourceStatus added = _bodies.TryAllocate(shared, out body);
-                if (added != ResourceStatus.Ok)
+                _names.BeginWrite();
+            }
+
+            try
+            {
+                return RegisterLocked(ref r, placement, memory, out handle);
+            }
+            finally
+            {
+                if (named)
                 {
-                    return added; // CapacityExceeded, or OutOfMemory for the table's next page
+                    _names.EndWrite();
                 }
-
-                entry.Memory = body.RawValue;
-                entry.Placement = PlacementShared;
             }
-
-            if (!r.Name.IsEmpty)
-            {
-                entry.NameId = _names.AddRef(r.Name, r.NameText);
-            }
-
-            ResourceStatus status = _registry.TryAllocate(in entry, out Handle<Entry> registered);
-            if (status != ResourceStatus.Ok)
-            {
-                if (entry.NameId != 0)
-                {
-                    _names.Release(entry.NameId);
-                }
-
-                if (!body.IsNull)
-                {
-                    _bodies.Free(body);
-                }
-
-                return status;
-            }
-
-            handle = (ResourceHandle)registered;
-            if (KindOf(placement) == PlacementPool)
-            {
-                _registeredPoolBlocks++;
-                _registeredPoolBytes += entry.Size;
-            }
-
-            AddHoldingsLocked(in entry, placement, handle, firstOwnedHandle: r.Owner != 0);
-            return ResourceStatus.Ok;
         }
+    }
+
+    /// <summary><see cref="Register"/>'s work; the caller holds <see cref="_lock"/> and, for a named request, has begun
+    /// a write of the name table.</summary>
+    private ResourceStatus RegisterLocked(ref Request r, byte placement, ulong memory, out ResourceHandle handle)
+    {
+        handle = default;
+        Entry entry = Entry.Create(in r.Metadata, nameId: 0, r.Owner, placement, memory);
+        Handle<ShareBody> body = default;
+        if ((r.Metadata.Flags & ResourceFlags.Shareable) != 0)
+        {
+            var shared = new ShareBody { Memory = memory, RefCount = 1, OwnedHandles = r.Owner != 0 ? 1 : 0, Placement = placement };
+            ResourceStatus added = _bodies.TryAllocate(shared, out body);
+            if (added != ResourceStatus.Ok)
+            {
+                return added; // CapacityExceeded, or OutOfMemory for the table's next page
+            }
+
+            entry.Memory = body.RawValue;
+            entry.Placement = PlacementShared;
+        }
+
+        if (!r.Name.IsEmpty)
+        {
+            entry.NameId = _names.AddRef(r.Name, r.NameText);
+        }
+
+        ResourceStatus status = _registry.TryAllocate(in entry, out Handle<Entry> registered);
+        if (status != ResourceStatus.Ok)
+        {
+            if (entry.NameId != 0)
+            {
+                _names.Release(entry.NameId);
+            }
+
+            if (!body.IsNull)
+            {
+                _bodies.Free(body);
+            }
+
+            return status;
+        }
+
+        handle = (ResourceHandle)registered;
+        if (KindOf(placement) == PlacementPool)
+        {
+            _registeredPoolBlocks++;
+            _registeredPoolBytes += entry.Size;
+        }
+
+        AddHoldingsLocked(in entry, placement, handle, firstOwnedHandle: r.Owner != 0);
+        return ResourceStatus.Ok;
     }
 
     /// <summary>Owner holdings (for deadlock detection) and the name's latest handle, for a new registry handle.</summary>
@@ -102,6 +126,7 @@ public sealed partial class ResourceManager
 
         if (entry.NameId != 0)
         {
+            _names.BeginWrite();
             ref ResourceHandle latest = ref _names.ValueOf(entry.NameId);
             if (latest == handle)
             {
@@ -109,6 +134,7 @@ public sealed partial class ResourceManager
             }
 
             _names.Release(entry.NameId);
+            _names.EndWrite();
         }
     }
 
@@ -216,8 +242,10 @@ public sealed partial class ResourceManager
                 return status;
             }
 
-            if (copy.NameId != 0)
+            bool named = copy.NameId != 0;
+            if (named)
             {
+                _names.BeginWrite();
                 _names.AddRef(copy.NameId);
             }
 
@@ -226,6 +254,10 @@ public sealed partial class ResourceManager
             bool firstOwned = owner.Id != 0 && body.OwnedHandles++ == 0;
             shared = (ResourceHandle)added;
             AddHoldingsLocked(in copy, body.Placement, shared, firstOwned);
+            if (named)
+            {
+                _names.EndWrite();
+            }
         }
 
         return ResourceStatus.Ok;
@@ -271,6 +303,19 @@ public sealed partial class ResourceManager
             return ResourceStatus.NotFound;
         }
 
+        // Without the lock when no name is being changed meanwhile and the name's latest handle is known.
+        int found = _names.TryFindHeldConcurrent(name, out ResourceHandle latestSeen);
+        if (found == 0)
+        {
+            return ResourceStatus.NotFound;
+        }
+
+        if (found > 0 && !latestSeen.IsNull)
+        {
+            handle = latestSeen;
+            return ResourceStatus.Ok;
+        }
+
         lock (_lock)
         {
             int id = _names.FindHeld(name);
@@ -282,6 +327,7 @@ public sealed partial class ResourceManager
             ref ResourceHandle latest = ref _names.ValueOf(id);
             if (latest.IsNull)
             {
+                _names.BeginWrite();
                 foreach (HandleTable<Entry>.Entry slot in _registry)
                 {
                     if (slot.Value.NameId == id)
@@ -290,6 +336,8 @@ public sealed partial class ResourceManager
                         break;
                     }
                 }
+
+                _names.EndWrite();
             }
 
             Debug.Assert(!latest.IsNull, "A held name has a live handle.");
