@@ -281,8 +281,9 @@ public sealed partial class ResourceManager
     /// <returns><see cref="ResourceStatus.Ok"/> or <see cref="ResourceStatus.NotFound"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
-    /// <remarks>O(1) and allocation-free, except after the handle it would return was released while others with the
-    /// name live: then one scan of the registry finds another.</remarks>
+    /// <remarks>O(1) and allocation-free, and without the registry lock unless a name is being changed meanwhile;
+    /// except after the handle it would return was released while others with the name live: then one scan of the
+    /// registry, under the lock, finds another.</remarks>
     public ResourceStatus TryFind(string name, out ResourceHandle handle)
     {
         ArgumentNullException.ThrowIfNull(name);
