@@ -423,4 +423,69 @@ public class BudgetLeaseTests
         Assert.Equal(stats.Acquisitions - start.Acquisitions, stats.Releases - start.Releases);
         Assert.Equal(stats.Budget.PressureAt(stats.CurrentBytes), stats.Pressure);
     }
+
+    [Fact]
+    public void CallbacksThatReserveAndRelease_WhileLeasesExist_LeaveTheFiguresExact()
+    {
+        var budgets = Budgets(10_000);
+        var held = new List<long>();
+        int reentered = 0;
+
+        // A pressure callback that reserves and releases (it may make and use a lease of its own, on this thread), and a
+        // reclamation callback that releases what this test holds.
+        budgets.RegisterPressureCallback((in PressureChange change) =>
+        {
+            if (change.Current >= ResourcePressure.Medium && budgets.TryReserve(Memory, 100) == ResourceStatus.Ok)
+            {
+                reentered++;
+                budgets.Release(Memory, 100);
+            }
+        });
+        budgets.RegisterReclamationCallback(Memory, (type, requested) =>
+        {
+            long freed = 0;
+            while (freed < requested && held.Count > 0)
+            {
+                freed += held[^1];
+                budgets.Release(Memory, held[^1]);
+                held.RemoveAt(held.Count - 1);
+            }
+
+            return freed;
+        });
+
+        // A lease made by a release (4,000 in use is Low, whose band starts at 2,500: room for it), then reservations
+        // that cross levels up to the limit and past it (reclaimed).
+        for (int i = 0; i < 4; i++)
+        {
+            budgets.Reserve(Memory, 1_000);
+            held.Add(1_000);
+        }
+
+        budgets.Release(Memory, held[^1]);
+        held.RemoveAt(held.Count - 1);
+        Assert.True(budgets.LeasedBytes(Memory) > 0, "a lease exists");
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(Memory, 1_500));
+            held.Add(1_500);
+        }
+
+        long expected = held.Sum();
+        ResourceStats stats = budgets.GetStats(Memory);
+        Assert.True(reentered > 0, "the pressure callback reserved from inside a delivery");
+        Assert.Equal(expected, stats.CurrentBytes);
+        Assert.Equal(budgets.GetBudget(Memory).PressureAt(expected), budgets.GetPressure(Memory));
+        Assert.True(stats.Reclamations > 0, "the reclamation callback was asked");
+        Assert.True(stats.PeakBytes <= 10_000, $"peak {stats.PeakBytes}");
+
+        foreach (long bytes in held)
+        {
+            budgets.Release(Memory, bytes);
+        }
+
+        Assert.Equal(0, budgets.GetStats(Memory).CurrentBytes);
+        Assert.Equal(ResourcePressure.None, budgets.GetPressure(Memory));
+        Assert.Equal(ResourceStatus.Ok, budgets.TryReserve(Memory, 10_000)); // nothing left lent out
+    }
 }
