@@ -54,6 +54,16 @@ public sealed partial class ResourceManager : IDisposable
 
     /// <summary>The manager's budgets (for tests: lease inspection).</summary>
     internal ResourceBudgetManager BudgetsForTests => _budgets;
+
+    /// <summary>Whether <paramref name="owner"/> has a wait recorded in the wait-for graph (for tests: start the other
+    /// side of a cycle only once this side is really waiting, not after a guessed delay).</summary>
+    internal bool IsOwnerWaitingForTests(ResourceOwner owner)
+    {
+        lock (_lock)
+        {
+            return _graph.IsBlocked(owner.Id);
+        }
+    }
     private readonly List<IDisposable> _attachments = []; // GetOrAddAttachment; under _lock.
     private volatile bool _disposed;
 

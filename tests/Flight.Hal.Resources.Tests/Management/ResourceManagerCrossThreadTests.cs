@@ -15,45 +15,40 @@ public class ResourceManagerCrossThreadTests
     [Fact]
     public async Task CrossTypeDeadlock_WithoutOtherActivity_IsDetected()
     {
-        // Baseline for the next test: A holds all ordinary Hardware, B all ordinary Memory; each then waits for the other.
+        // Baseline for the next test: A holds all ordinary Hardware, B all ordinary Memory; A waits for Memory, then B
+        // asks for Hardware: that closes the cycle and B is told Deadlock at once. B then releases its Memory and A's
+        // wait ends with the memory.
         using var manager = new ResourceManager(TestProfiles.Small());
         ResourceOwner a = manager.GetOwner("A");
         ResourceOwner b = manager.GetOwner("B");
         manager.Acquire(Hw(TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
-        manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
+        ResourceHandle bMemory = manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
 
-        using var aStarted = new ManualResetEventSlim(false);
-        Task<ResourceStatus> aWaits = Task.Factory.StartNew(
-            () =>
-            {
-                aStarted.Set();
-                return manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: a);
-            },
-            TaskCreationOptions.LongRunning);
+        Task<ResourceStatus> aWaits = StartWaitFor(manager, Mem(1024), a);
+        Eventually.Holds(() => manager.IsOwnerWaitingForTests(a), "A's wait"); // recorded: no guessed delay
 
-        // A's thread is running before B asks (on a loaded machine a new thread may start seconds late: then both waits
-        // would run one after the other and neither close the cycle).
-        Assert.True(aStarted.Wait(Patience));
-        await Task.Delay(300);
-        ResourceStatus bStatus = manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(3), owner: b);
-        ResourceStatus aStatus = await aWaits.WaitAsync(Patience);
+        var clock = Stopwatch.StartNew();
+        ResourceStatus bStatus = manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: Patience, owner: b);
+        TimeSpan judged = clock.Elapsed;
+        Assert.Equal(ResourceStatus.Deadlock, bStatus);
+        Assert.True(judged < TimeSpan.FromSeconds(5), $"Deadlock took {judged} to report; it should be reported at once.");
+        Assert.False(aWaits.IsCompleted);
 
-        // Whichever of the two is judged second closes the cycle and is told Deadlock; the other times out. (Usually B;
-        // on a loaded machine A may not have begun its wait 300 ms in.)
-        Assert.Equal([ResourceStatus.Timeout, ResourceStatus.Deadlock], new[] { aStatus, bStatus }.Order());
+        Assert.Equal(ResourceStatus.Ok, manager.Release(bMemory, b));
+        Assert.Equal(ResourceStatus.Ok, await aWaits.WaitAsync(Patience));
     }
 
     [Fact]
     public async Task CrossTypeDeadlock_IsDetected_WhileUnrelatedCodeAcquiresAndReleases()
     {
         // The same deadlock, while another thread acquires and releases unrelated resources (a frame's scratch memory
-        // of another type): every release wakes every waiter, and an owner woken since its wait began counts as
-        // running. Held up: the deadlock is still reported within the timeout (measured: at once).
+        // of another type): its releases wake every sleeping waiter, which must not make A count as running (A's key
+        // never moved). Held up: B is still told Deadlock, at once.
         using var manager = new ResourceManager(TestProfiles.Small());
         ResourceOwner a = manager.GetOwner("A");
         ResourceOwner b = manager.GetOwner("B");
         manager.Acquire(Hw(TestProfiles.HardwareBudget - TestProfiles.HardwareReserve), owner: a);
-        manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
+        ResourceHandle bMemory = manager.Acquire(Mem(TestProfiles.MemoryBudget - TestProfiles.MemoryReserve), owner: b);
         using var stop = new CancellationTokenSource();
         long churned = 0;
         Task churn = Task.Factory.StartNew(
@@ -63,32 +58,30 @@ public class ResourceManagerCrossThreadTests
                 while (!stop.IsCancellationRequested)
                 {
                     manager.Release(manager.Acquire(scratch));
-                    churned++;
+                    Interlocked.Increment(ref churned);
                 }
             },
             TaskCreationOptions.LongRunning);
 
-        using var aStarted = new ManualResetEventSlim(false);
-        Task<ResourceStatus> aWaits = Task.Factory.StartNew(
-            () =>
-            {
-                aStarted.Set();
-                return manager.TryAcquire(Mem(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1.5), owner: a);
-            },
-            TaskCreationOptions.LongRunning);
-        Assert.True(aStarted.Wait(Patience));
-        await Task.Delay(300);
-        Task<ResourceStatus> bWaits = Task.Factory.StartNew(
-            () => manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(1), owner: b),
-            TaskCreationOptions.LongRunning);
+        Task<ResourceStatus> aWaits = StartWaitFor(manager, Mem(1024), a);
+        Eventually.Holds(() => manager.IsOwnerWaitingForTests(a), "A's wait");
+        long churnedBefore = Interlocked.Read(ref churned);
+        Eventually.Holds(() => Interlocked.Read(ref churned) > churnedBefore + 100, "churn"); // releases land while A waits
 
-        ResourceStatus[] statuses = await Task.WhenAll(aWaits, bWaits).WaitAsync(Patience);
+        ResourceStatus bStatus = manager.TryAcquire(Hw(1024), out _, mode: AcquisitionMode.Timeout, timeout: Patience, owner: b);
         stop.Cancel();
         await churn.WaitAsync(Patience);
+        Assert.Equal(ResourceStatus.Deadlock, bStatus);
 
-        Assert.True(churned > 100);
-        Assert.Contains(ResourceStatus.Deadlock, statuses);
+        Assert.Equal(ResourceStatus.Ok, manager.Release(bMemory, b));
+        Assert.Equal(ResourceStatus.Ok, await aWaits.WaitAsync(Patience));
     }
+
+    /// <summary>Starts a Timeout acquisition (patient) of <paramref name="owner"/> on its own thread.</summary>
+    private static Task<ResourceStatus> StartWaitFor(ResourceManager manager, ResourceMetadata metadata, ResourceOwner owner) =>
+        Task.Factory.StartNew(
+            () => manager.TryAcquire(metadata, out _, mode: AcquisitionMode.Timeout, timeout: Patience, owner: owner),
+            TaskCreationOptions.LongRunning);
 
     [Fact]
     public async Task BlockReleasedWhileAnotherThreadWaits_ReachesTheWaiter()

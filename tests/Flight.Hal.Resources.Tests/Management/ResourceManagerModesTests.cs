@@ -121,7 +121,7 @@ public class ResourceManagerModesTests
         // Graphics now blocks for Memory, which audio holds.
         Task<ResourceStatus> graphicsWait = Task.Factory.StartNew(
             () => manager.TryAcquire(Mem(512), out _, mode: AcquisitionMode.Blocking, owner: graphics), TaskCreationOptions.LongRunning);
-        await Task.Delay(200);
+        Eventually.Holds(() => manager.IsOwnerWaitingForTests(graphics), "the graphics driver's wait");
         Assert.False(graphicsWait.IsCompleted);
 
         // Audio blocking for Hardware would close the cycle: refused at once instead of hanging.

@@ -38,7 +38,7 @@ public class ResourceManagerWaitTests
         Task<ResourceStatus> aWaits = Task.Factory.StartNew(
             () => manager.TryAcquire(more, out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(5), owner: a),
             TaskCreationOptions.LongRunning);
-        await Task.Delay(300);
+        Eventually.Holds(() => manager.IsOwnerWaitingForTests(a), "A's wait");
         Assert.False(aWaits.IsCompleted);
 
         // ... and B waiting too would close the cycle.
@@ -72,7 +72,7 @@ public class ResourceManagerWaitTests
         Task<ResourceStatus> aWaits = Task.Factory.StartNew(
             () => manager.TryAcquire(Mem(free / 2), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(5), owner: a),
             TaskCreationOptions.LongRunning);
-        await Task.Delay(300);
+        Eventually.Holds(() => manager.IsOwnerWaitingForTests(a), "A's wait");
         Assert.False(aWaits.IsCompleted);
 
         ResourceStatus bStatus = manager.TryAcquire(Mem(free / 2), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromSeconds(2), owner: b);
