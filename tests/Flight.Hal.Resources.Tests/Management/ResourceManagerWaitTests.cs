@@ -148,7 +148,8 @@ public class ResourceManagerWaitTests
             () => manager.TryAcquire(Mem(1000), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromDays(200)),
             TaskCreationOptions.LongRunning);
 
-        await Task.Delay(500);
+        Eventually.Holds(() => Volatile.Read(ref retries) >= 1, "the waiter's first attempt"); // the thread may start late
+        await Task.Delay(500); // a polling waiter would retry hundreds of times in this
         int retriesWhileWaiting = Volatile.Read(ref retries);
         manager.Release(filler);
 
