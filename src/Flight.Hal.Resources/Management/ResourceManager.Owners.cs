@@ -101,6 +101,9 @@ public sealed partial class ResourceManager
 
     private string OwnerName(int id) => id == 0 ? ResourceOwner.None.Name : _owners.NameOf(id);
 
+    /// <summary>Whether <paramref name="owner"/> is none or one of this manager's.</summary>
+    internal bool IsOwnOrNone(ResourceOwner owner) => owner.ManagerId == 0 || owner.ManagerId == _id;
+
     private void ValidateOwner(ResourceOwner owner)
     {
         if (owner.ManagerId != 0 && owner.ManagerId != _id)

@@ -1,0 +1,111 @@
+namespace Flight.Hal.Resources;
+
+/// <summary>What a <see cref="CacheLoader{T}"/> is given: the key, and where the entry's native memory comes from.</summary>
+/// <remarks>Valid only while the loader runs (afterwards every member throws <see cref="InvalidOperationException"/>),
+/// and only on the loader's thread. Memory acquired here is charged to the cache's owner and belongs to the entry: it
+/// is released when the entry is unloaded, or at once if the load fails.</remarks>
+public sealed class CacheLoadContext
+{
+    private ResourceManager? _manager;
+    private ResourceOwner _owner;
+    private CacheEntry? _entry;
+    private string _cacheName = string.Empty;
+
+    internal CacheLoadContext()
+    {
+    }
+
+    /// <summary>The key being loaded.</summary>
+    public string Key => Entry.Key;
+
+    /// <summary>The eviction priority the entry was requested with.</summary>
+    public ResourcePriority Priority => Entry.Priority;
+
+    /// <summary>The manager the memory comes from.</summary>
+    public ResourceManager Manager => _manager ?? ThrowInactive<ResourceManager>();
+
+    /// <summary>The owner the memory is charged to.</summary>
+    public ResourceOwner Owner => _manager != null ? _owner : ThrowInactive<ResourceOwner>();
+
+    /// <summary>Native bytes acquired through this context so far.</summary>
+    public long Bytes => Entry.Bytes;
+
+    private CacheEntry Entry => _entry ?? ThrowInactive<CacheEntry>();
+
+    /// <summary>Acquires native memory for the entry (charged to the cache's owner, not waiting for room). A budget
+    /// refusal first asks the manager's reclamation callbacks — this cache's own among them — to evict.</summary>
+    /// <param name="metadata">What to acquire.</param>
+    /// <param name="handle">On success, the memory's handle; it stays the entry's until the entry is unloaded.</param>
+    /// <param name="name">The resource's name in the manager; the key by default.</param>
+    /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</returns>
+    /// <exception cref="InvalidOperationException">The load is over.</exception>
+    public ResourceStatus TryAcquire(in ResourceMetadata metadata, out ResourceHandle handle, string? name = null)
+    {
+        CacheEntry entry = Entry;
+        ResourceStatus status = _manager!.TryAcquire(in metadata, out handle, name ?? entry.Key, AcquisitionMode.NonBlocking, default, _owner);
+        if (status == ResourceStatus.Ok)
+        {
+            entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
+            entry.Bytes += metadata.Size;
+        }
+
+        return status;
+    }
+
+    /// <summary>Acquires native memory for the entry, throwing if it cannot be had (which fails the load).</summary>
+    /// <param name="metadata">What to acquire.</param>
+    /// <param name="name">The resource's name in the manager; the key by default.</param>
+    /// <returns>The memory's handle.</returns>
+    /// <exception cref="ResourceException">The memory could not be acquired; <see cref="ResourceException.Status"/> says why.</exception>
+    /// <exception cref="InvalidOperationException">The load is over.</exception>
+    public ResourceHandle Acquire(in ResourceMetadata metadata, string? name = null)
+    {
+        ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name));
+        return handle;
+    }
+
+    /// <summary>The bytes of memory acquired through this context.</summary>
+    /// <param name="handle">A handle <see cref="Acquire"/> returned.</param>
+    /// <returns>The bytes.</returns>
+    public Span<byte> GetSpan(ResourceHandle handle) => Manager.GetSpan(handle);
+
+    /// <summary>Loads (or finds) another key, in this cache or another, as a dependency: the entry being loaded holds a
+    /// strong reference to it until it is unloaded. A key that is being loaded on this thread already (a cycle) fails
+    /// with <see cref="CacheLoadException"/>, which fails this load too.</summary>
+    /// <typeparam name="TDependency">The other cache's value type.</typeparam>
+    /// <param name="cache">The cache to load from.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="loader">How to load it on a miss.</param>
+    /// <param name="priority">Its eviction priority if it is loaded now.</param>
+    /// <returns>The dependency's value.</returns>
+    public TDependency Load<TDependency>(ResourceCache<TDependency> cache, string key, CacheLoader<TDependency> loader, ResourcePriority priority = ResourcePriority.Normal)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        CacheEntry entry = Entry;
+        CacheRef<TDependency> dependency = cache.GetOrLoad(key, loader, priority);
+        entry.Dependencies.Add(dependency.AsDependency());
+        return dependency.Value;
+    }
+
+    internal void Begin(ResourceManager manager, ResourceOwner owner, CacheEntry entry, string cacheName)
+    {
+        _manager = manager;
+        _owner = owner;
+        _entry = entry;
+        _cacheName = cacheName;
+    }
+
+    internal void End()
+    {
+        _manager = null;
+        _owner = default;
+        _entry = null;
+        _cacheName = string.Empty;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => _entry == null ? "CacheLoadContext(over)" : $"CacheLoadContext({_cacheName}: {_entry.Key})";
+
+    private static TResult ThrowInactive<TResult>() =>
+        throw new InvalidOperationException("The load this context belongs to is over: a load context is valid only while its loader runs.");
+}
