@@ -504,6 +504,7 @@ public sealed partial class ResourceCache<T> : IDisposable
         Entry? victims = null;
         bool disposed;
         int unregistered = 0;
+        int generation = 0;
         lock (_lock)
         {
             _loading--;
@@ -524,6 +525,7 @@ public sealed partial class ResourceCache<T> : IDisposable
             else
             {
                 entry.State = CacheEntry.Resident;
+                generation = entry.Generation; // read here: once the lock is left the entry may be unloaded and reused
                 entry.RefCount = 1;
                 entry.LastAccess = ++_accessTick;
                 _referenced++;
@@ -552,7 +554,7 @@ public sealed partial class ResourceCache<T> : IDisposable
             ThrowHelper.ThrowObjectDisposed(this);
         }
 
-        return new CacheRef<T>(entry, hold, entry.Generation);
+        return new CacheRef<T>(entry, hold, generation);
     }
 
     /// <summary>A failed load: releases what it acquired, and tells the waiters.</summary>
