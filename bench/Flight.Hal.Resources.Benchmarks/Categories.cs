@@ -12,6 +12,9 @@ public static class Categories
     /// <summary>ResourceManager acquire/release, scoped forms, contention.</summary>
     public const string Manager = "Manager";
 
+    /// <summary>The resource cache: hits, load/evict cycles.</summary>
+    public const string Cache = "Cache";
+
     /// <summary>Curves: one operation's cost as the work around it grows (live handles, live resources, live blocks,
     /// active budget types); one class per curve, the growing quantity a <c>[Params]</c>.</summary>
     public const string Scaling = "Scaling";

@@ -15,6 +15,9 @@ public partial class ReadmeExamplesTests
         public float X;
     }
 
+    /// <summary>The cache example's value: a texture object over its native texels.</summary>
+    private sealed record Texture(string Key, ResourceHandle Texels);
+
     [Fact]
     public void EveryReadmeExample_IsCopiedHereVerbatim()
     {
@@ -23,7 +26,7 @@ public partial class ReadmeExamplesTests
         string[] copy = Normalized(here);
         string[] examples = CSharpBlock().Matches(readme).Select(m => m.Groups["code"].Value).ToArray();
 
-        Assert.Equal(6, examples.Length);
+        Assert.Equal(7, examples.Length);
         foreach (string example in examples)
         {
             Assert.StartsWith("using Flight.Hal.Resources;", example, StringComparison.Ordinal);
@@ -229,6 +232,77 @@ public partial class ReadmeExamplesTests
             manager.Release(mesh);
             // `spare` is still alive: disposing the manager reports it (name, type, size, owner) and frees all native memory.
             // end
+        }
+    }
+
+    [Fact]
+    public void ResourceCache_Example()
+    {
+        var output = new StringWriter();
+        TextWriter console = Console.Out;
+        Console.SetOut(output);
+        long freedBytes;
+        CacheStats finalStats;
+        try
+        {
+            (freedBytes, finalStats) = Example();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        // What the comments say: one load per key, the second request a hit, both entries unloaded by UnloadUnused in
+        // least-recently-used order, their 2 x 128 KiB released.
+        Assert.Equal("textures/hero.pvr: Unused\ntextures/boss.pvr: Unused\n", output.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal(2 * 128 * 1024, freedBytes);
+        Assert.Equal((2L, 1L, 2L, 0L), (finalStats.Misses, finalStats.Hits, finalStats.UnloadedUnused, finalStats.ResidentBytes));
+
+        static (long, CacheStats) Example()
+        {
+            // README example
+            using var manager = new ResourceManager(PlatformProfile.Get("dreamcast"));
+            using var textures = new ResourceCache<Texture>(manager, new ResourceCacheOptions<Texture>
+            {
+                Name = "textures",
+                MaxBytes = 4 << 20,                                   // past this, unreferenced textures are evicted
+                OnUnloaded = (key, texture, reason) => Console.WriteLine($"{key}: {reason}"),
+            });
+
+            CacheLoader<Texture> loadPvr = context =>
+            {
+                var info = new ResourceMetadata(ResourceType.Hardware, 128 * 1024, alignment: 32, ResourceFlags.GpuAccessible);
+                ResourceHandle texels = context.Acquire(info);        // belongs to the entry, released when it unloads
+                context.GetSpan(texels).Clear();                      // decode the file into it
+                return new Texture(context.Key, texels);
+            };
+
+            // A miss loads; a hit (by string or by span) finds the same entry without allocating.
+            using (CacheRef<Texture> hero = textures.GetOrLoad("textures/hero.pvr", loadPvr))
+            using (CacheRef<Texture> again = textures.GetOrLoad("textures/hero.pvr".AsSpan(), loadPvr, ResourcePriority.High))
+            {
+                Texture texture = hero.Value;                         // the same object as again.Value
+            }                                                         // released: resident, unreferenced, evictable
+
+            // A weak reference does not keep the entry; it upgrades while the entry is loaded, never to a later one.
+            CacheWeakRef<Texture> weak;
+            using (CacheRef<Texture> boss = textures.GetOrLoad("textures/boss.pvr", loadPvr))
+            {
+                weak = boss.ToWeak();
+            }
+
+            if (weak.TryUpgrade(out CacheRef<Texture> upgraded))
+            {
+                upgraded.Dispose();
+            }
+
+            // Evicted when the manager needs Hardware memory (the cache answers its reclamation request), past MaxBytes,
+            // at an optional pressure level, or on request. Unload(key, force: true) unloads even a referenced entry.
+            long freed = textures.UnloadUnused();                     // prints "textures/hero.pvr: Unused" and the boss's line
+            CacheStats stats = textures.GetStats();                   // hits, misses, loads, evictions by reason, resident bytes
+            // end
+            Assert.Equal(0, manager.GetStats(ResourceType.Hardware).CurrentBytes);
+            return (freed, stats);
         }
     }
 

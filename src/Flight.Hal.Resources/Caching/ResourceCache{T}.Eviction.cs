@@ -102,10 +102,11 @@ public sealed partial class ResourceCache<T>
     /// <summary>Takes unreferenced entries out, lowest priority first and least recently used first within one, until
     /// <paramref name="bytesWanted"/> bytes (of <paramref name="type"/>, or of any type when null) are chosen; entries
     /// holding none of <paramref name="type"/> are skipped.</summary>
-    /// <returns>The victims, chained through <see cref="CacheEntry.Next"/>.</returns>
+    /// <returns>The victims, chained through <see cref="CacheEntry.Next"/> in the order chosen.</returns>
     private Entry? TakeVictimsLocked(CacheUnloadReason reason, ResourceType? type, long bytesWanted, out long bytes)
     {
         Entry? chain = null;
+        Entry? last = null;
         bytes = 0;
         for (int p = 0; p < PriorityCount && bytes < bytesWanted; p++)
         {
@@ -117,8 +118,16 @@ public sealed partial class ResourceCache<T>
                 if (type == null || counted > 0)
                 {
                     TakeOutLocked(entry, reason);
-                    entry.Next = chain;
-                    chain = entry;
+                    if (last == null)
+                    {
+                        chain = entry;
+                    }
+                    else
+                    {
+                        last.Next = entry;
+                    }
+
+                    last = entry;
                     bytes += counted;
                 }
 
@@ -141,14 +150,18 @@ public sealed partial class ResourceCache<T>
         }
 
         Entry? victims = TakeVictimsLocked(CacheUnloadReason.OverCapacity, type: null, over, out _);
-        while (victims != null)
+        if (chain == null)
         {
-            var next = (Entry?)victims.Next;
-            victims.Next = chain;
-            chain = victims;
-            victims = next;
+            return victims;
         }
 
+        Entry last = chain;
+        while (last.Next != null)
+        {
+            last = (Entry)last.Next;
+        }
+
+        last.Next = victims; // the chain given first (a replaced version), then the evictions in the order chosen
         return chain;
     }
 
