@@ -30,7 +30,7 @@ internal static class HtmlReport
             .Append("svg{display:block;margin:6px 0 22px;background:#fff;border:1px solid #ddd}.legend span{margin-right:16px}")
             .Append("</style></head><body>\n");
         html.Append("<h1>").Append(Escape($"{r.Workload} on {r.Profile}")).Append("</h1>\n<p>")
-            .Append(Escape(Invariant($"{r.Frames} frames, {r.Acquisitions} acquisitions, {r.FailedAcquisitions} failed, {r.Evictions} cached resources evicted by reclamation, {r.LeakCount} never released.")))
+            .Append(Escape(Invariant($"{r.Frames} frames, {r.Acquisitions} acquisitions, {r.FailedAcquisitions} failed, {r.Evictions} cached resources evicted by reclamation, {r.LeakCount} never released; asset cache: {r.Cache.Hits} hits, {r.Cache.Misses} misses, {r.Cache.Loads} loads.")))
             .Append("</p>\n<pre>").Append(Escape(TextReport.Format(r))).Append("</pre>\n");
         html.Append("<p class=\"legend\"><span style=\"color:#2563eb\">&#9679; reclamation</span><span style=\"color:#ea580c\">&#9679; emergency</span>")
             .Append("<span style=\"color:#dc2626\">&#9679; failure</span><span>bands: low / medium / high / critical pressure; solid line: budget; dashed: ordinary limit (budget minus reserve); usage is sampled at the end of each frame, so a peak inside a frame (in the table) can exceed the line</span></p>\n");

@@ -5,25 +5,44 @@ namespace Flight.Hal.Resources.Simulator;
 /// <remarks>
 /// <para>The replay is single-threaded, so nothing could release memory while a request waits: Blocking and Timeout
 /// requests that do not fit at once are counted as failures (Timeout) instead of waiting forever.</para>
-/// <para>Resources acquired with <see cref="ResourceFlags.Cacheable"/> form a least-recently-acquired cache per type; the
-/// simulator's reclamation callback evicts from it when a request would fail on budget, as an engine's cache would.
-/// A later release of an evicted resource is skipped.</para>
+/// <para>Resources acquired with <see cref="ResourceFlags.Cacheable"/> are loaded through a <see cref="ResourceCache{T}"/>
+/// (keyed by the trace's id, charged to its owner <c>cache:assets</c>) and left resident but unreferenced, so the cache
+/// evicts them, least recently used first, when the manager asks for room of their type — as an engine's asset cache
+/// would. Acquiring an id still resident is a hit; releasing one unloads it; a release of one evicted is skipped.</para>
 /// </remarks>
-internal sealed class Simulation
+internal sealed class Simulation : IDisposable
 {
     // Every resource type, in value order: the values are the C ABI's codes, 0 to Count - 1, never renumbered.
     private static readonly ResourceType[] AllTypes = Enum.GetValues<ResourceType>();
 
     private readonly ResourceManager _manager;
     private readonly Dictionary<string, Held> _live = new(StringComparer.Ordinal);
-    private readonly LinkedList<string>[] _cache = [.. AllTypes.Select(_ => new LinkedList<string>())];
+    private readonly ResourceCache<Held> _cache;
+    private readonly CacheLoader<Held> _loader;
+    private TraceEvent? _loading;                 // the acquisition the cache's loader serves
     private readonly List<SimEvent> _events = [];
     private int _frame;
     private int _acquisitions;
     private int _failures;
     private int _evictions;
 
-    private Simulation(ResourceManager manager) => _manager = manager;
+    private Simulation(ResourceManager manager)
+    {
+        _manager = manager;
+        _cache = new ResourceCache<Held>(manager, new ResourceCacheOptions<Held>
+        {
+            Name = "assets",
+            OnUnloaded = (key, held, reason) =>
+            {
+                if (reason == CacheUnloadReason.Reclaimed)
+                {
+                    _evictions++;
+                    _events.Add(new SimEvent(_frame, SimEventKind.Reclaim, held.Type, $"evicted cached {key} ({held.Size} B)"));
+                }
+            },
+        });
+        _loader = LoadCacheable;
+    }
 
     public static SimulationResult Run(PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null)
     {
@@ -39,11 +58,6 @@ internal sealed class Simulation
             manager.RegisterPressureCallback((in PressureChange change) =>
                 sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}", change.Current))),
         };
-        foreach (ResourceType type in AllTypes)
-        {
-            registrations.Add(manager.RegisterReclamationCallback(type, sim.Reclaim));
-        }
-
         int next = 0;
         int step = Math.Max(1, frames / 10);
         for (int frame = 0; frame < frames; frame++)
@@ -82,11 +96,16 @@ internal sealed class Simulation
             registration.Dispose();
         }
 
-        manager.Dispose(); // reports what the workload never released
+        CacheStats cache = sim._cache.GetStats();
+        sim.Dispose();        // cached resources still resident are the cache's, not leaks
+        manager.Dispose();    // reports what the workload never released
         return new SimulationResult(
             profile.Name, workload.Name, frames, types, regions, pools, sim._events, sim._acquisitions, sim._failures, sim._evictions,
-            leaks);
+            leaks, cache);
     }
+
+    /// <summary>Unloads the cache (what it still holds is cached, not leaked).</summary>
+    public void Dispose() => _cache.Dispose();
 
     private void Apply(TraceEvent e)
     {
@@ -98,19 +117,21 @@ internal sealed class Simulation
             case TraceOp.Release:
                 if (_live.Remove(e.Id, out Held released))
                 {
-                    released.CacheNode?.List?.Remove(released.CacheNode);
                     _manager.Release(released.Handle);
                 }
+                else
+                {
+                    _cache.Unload(e.Id); // NotFound when evicted (or its acquisition failed): nothing to release
+                }
 
-                // Not alive: evicted by reclamation, or its acquisition failed. Nothing to release.
                 break;
             case TraceOp.Share:
-                if (_live.TryGetValue(e.Id, out Held source))
+                if (_live.TryGetValue(e.Id, out Held source) || TryGetCached(e.Id, out source))
                 {
                     ResourceStatus status = _manager.TryShare(source.Handle, _manager.GetOwner(e.Owner!), out ResourceHandle shared);
                     if (status == ResourceStatus.Ok)
                     {
-                        _live[e.Target!] = new Held(shared, source.Type, source.Size, null);
+                        _live[e.Target!] = new Held(shared, source.Type, source.Size);
                     }
                     else
                     {
@@ -125,6 +146,12 @@ internal sealed class Simulation
     private void Acquire(TraceEvent e)
     {
         _acquisitions++;
+        if ((e.Flags & ResourceFlags.Cacheable) != 0)
+        {
+            AcquireCached(e);
+            return;
+        }
+
         var metadata = new ResourceMetadata(e.Type, e.Size, e.Alignment, e.Flags);
         AcquisitionMode mode = e.Mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout ? AcquisitionMode.Timeout : e.Mode;
         ResourceOwner owner = e.Owner == null ? ResourceOwner.None : _manager.GetOwner(e.Owner);
@@ -146,31 +173,49 @@ internal sealed class Simulation
             _events.Add(new SimEvent(_frame, SimEventKind.Emergency, e.Type, $"{e.Id} ({e.Size} B) {how}"));
         }
 
-        LinkedListNode<string>? node = (e.Flags & ResourceFlags.Cacheable) != 0 ? _cache[(int)e.Type].AddLast(e.Id) : null;
-        _live[e.Id] = new Held(handle, e.Type, e.Size, node);
+        _live[e.Id] = new Held(handle, e.Type, e.Size);
     }
 
-    /// <summary>Evicts the oldest cacheable resources of <paramref name="type"/> until <paramref name="requested"/> bytes are free.</summary>
-    private long Reclaim(ResourceType type, long requested)
+    /// <summary>A cacheable acquisition: a hit if the id is still resident, else a load through the cache; either way the
+    /// reference is released at once, leaving the entry resident and evictable.</summary>
+    private void AcquireCached(TraceEvent e)
     {
-        long freed = 0;
-        int count = 0;
-        LinkedList<string> cache = _cache[(int)type];
-        while (freed < requested && cache.First != null)
+        _loading = e;
+        try
         {
-            string id = cache.First.Value;
-            cache.RemoveFirst();
-            if (_live.Remove(id, out Held victim) && _manager.Release(victim.Handle) == ResourceStatus.Ok)
-            {
-                freed += victim.Size;
-                count++;
-            }
+            _cache.GetOrLoad(e.Id, _loader).Dispose();
+        }
+        catch (CacheLoadException failure) when (failure.InnerException is ResourceException refused)
+        {
+            _failures++;
+            _events.Add(new SimEvent(_frame, SimEventKind.Failure, e.Type, $"{e.Id} ({e.Size} B): {refused.Status}"));
+        }
+        finally
+        {
+            _loading = null;
+        }
+    }
+
+    private Held LoadCacheable(CacheLoadContext context)
+    {
+        TraceEvent e = _loading!;
+        var metadata = new ResourceMetadata(e.Type, e.Size, e.Alignment, e.Flags);
+        AcquisitionMode mode = e.Mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout ? AcquisitionMode.Timeout : e.Mode;
+        return new Held(context.Acquire(in metadata, mode: mode), e.Type, e.Size);
+    }
+
+    private bool TryGetCached(string id, out Held held)
+    {
+        if (_cache.TryGet(id, out CacheRef<Held> reference) == ResourceStatus.Ok)
+        {
+            held = reference.Value;
+            reference.Dispose();
+            return true;
         }
 
-        _evictions += count;
-        _events.Add(new SimEvent(_frame, SimEventKind.Reclaim, type, $"evicted {count} cached ({freed} B) for {requested} B"));
-        return freed;
+        held = default;
+        return false;
     }
 
-    private readonly record struct Held(ResourceHandle Handle, ResourceType Type, long Size, LinkedListNode<string>? CacheNode);
+    internal readonly record struct Held(ResourceHandle Handle, ResourceType Type, long Size);
 }

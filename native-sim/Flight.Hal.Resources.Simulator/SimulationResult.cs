@@ -12,7 +12,8 @@ internal sealed record SimulationResult(
     int Acquisitions,
     int FailedAcquisitions,
     int Evictions,
-    LeakReport? Leaks)
+    LeakReport? Leaks,
+    CacheStats Cache)
 {
     /// <summary>Resources the workload never released (0 when the report is empty).</summary>
     public int LeakCount => Leaks?.Count ?? 0;

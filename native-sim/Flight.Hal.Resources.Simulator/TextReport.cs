@@ -10,6 +10,7 @@ internal static class TextReport
     {
         var text = new StringBuilder();
         Line(text, $"Profile {r.Profile}, workload {r.Workload}, {r.Frames} frames: {r.Acquisitions} acquisitions, {r.FailedAcquisitions} failed, {r.Evictions} cached resources evicted, {r.LeakCount} never released");
+        Line(text, $"Asset cache: {r.Cache.Hits} hits, {r.Cache.Misses} misses, {r.Cache.Loads} loads, {r.Cache.Reclaimed} evicted for room, {r.Cache.UnloadedUnused} unloaded when released");
         text.AppendLine();
         Line(text, $"{"type",-13} {"peak",12} {"budget",12} {"peak %",7} {"failures",9} {"reserve",8} {"overruns",9} {"reclaims",9} {"pressure",9}");
         foreach (TypeSummary t in r.Types.Where(t => t.Stats.Acquisitions > 0 || t.Stats.Failures > 0))

@@ -207,7 +207,8 @@ internal static class TraceParser
         return new TraceEvent(frameNumber, traceOp, id, resourceType, bytes, align, resourceFlags, acquisitionMode, owner, Line: line);
     }
 
-    /// <summary>Frames in order; every release and share refers to a resource alive at that point; no id acquired twice while alive.</summary>
+    /// <summary>Frames in order; every release and share refers to a resource alive at that point; no id acquired twice while
+    /// alive, unless both acquisitions are Cacheable (the second is a request to the asset cache).</summary>
     private static Workload Check(List<TraceEvent> rows, string name, string source)
     {
         if (rows.Count == 0)
@@ -216,6 +217,7 @@ internal static class TraceParser
         }
 
         var alive = new HashSet<string>(StringComparer.Ordinal);
+        var cached = new HashSet<string>(StringComparer.Ordinal); // alive ids acquired Cacheable: asking again is a cache request
         int lastFrame = 0;
         foreach (TraceEvent e in rows)
         {
@@ -228,14 +230,22 @@ internal static class TraceParser
             lastFrame = e.Frame;
             switch (e.Op)
             {
+                case TraceOp.Acquire when (e.Flags & ResourceFlags.Cacheable) != 0 && cached.Contains(e.Id):
+                    break; // asked for again while cached: a hit
                 case TraceOp.Acquire when !alive.Add(e.Id):
-                    throw new FormatException($"{where}: '{e.Id}' is acquired again while still alive.");
+                    throw new FormatException($"{where}: '{e.Id}' is acquired again while still alive (only a Cacheable resource may be asked for again).");
+                case TraceOp.Acquire when (e.Flags & ResourceFlags.Cacheable) != 0:
+                    cached.Add(e.Id);
+                    break;
                 case TraceOp.Release when !alive.Remove(e.Id):
                     throw new FormatException($"{where}: '{e.Id}' is released but not alive (never acquired, or released already).");
                 case TraceOp.Share when !alive.Contains(e.Id):
                     throw new FormatException($"{where}: '{e.Id}' is shared but not alive.");
                 case TraceOp.Share when !alive.Add(e.Target!):
                     throw new FormatException($"{where}: share target '{e.Target}' is already alive.");
+                case TraceOp.Release:
+                    cached.Remove(e.Id);
+                    break;
             }
         }
 

@@ -84,6 +84,13 @@ internal static class Workloads
                     stream++;
                 }
 
+                if (level == 1 && stream >= 2 && (f - start) % 6 == 3)
+                {
+                    // The player looks back: the sector streamed two steps ago is asked for again (a cache hit while
+                    // it is still resident).
+                    events.Add(new TraceEvent(f, TraceOp.Acquire, $"L1.stream{stream - 2}", ResourceType.Memory, 256 * KiB, 32, ResourceFlags.Cacheable));
+                }
+
                 if (level == 1 && f == start + ((end - start) * 2 / 3))
                 {
                     events.Add(new TraceEvent(f, TraceOp.Acquire, "L1.boss", ResourceType.Memory, 3 * 1024 * KiB, 32, ResourceFlags.None, AcquisitionMode.Emergency));

@@ -32,17 +32,26 @@ public sealed class CacheLoadContext
 
     private CacheEntry Entry => _entry ?? ThrowInactive<CacheEntry>();
 
-    /// <summary>Acquires native memory for the entry (charged to the cache's owner, not waiting for room). A budget
-    /// refusal first asks the manager's reclamation callbacks — this cache's own among them — to evict.</summary>
+    /// <summary>Acquires native memory for the entry, charged to the cache's owner. A budget refusal first asks the
+    /// manager's reclamation callbacks — this cache's own among them — to evict.</summary>
     /// <param name="metadata">What to acquire.</param>
     /// <param name="handle">On success, the memory's handle; it stays the entry's until the entry is unloaded.</param>
     /// <param name="name">The resource's name in the manager; the key by default.</param>
+    /// <param name="mode">What to do when there is no room: by default fail at once (a loader that waits holds up every
+    /// request for its key); <see cref="AcquisitionMode.Emergency"/> for an asset the game cannot run without.</param>
+    /// <param name="timeout">For <see cref="AcquisitionMode.Timeout"/>.</param>
     /// <returns>As <see cref="ResourceManager.TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</returns>
     /// <exception cref="InvalidOperationException">The load is over.</exception>
-    public ResourceStatus TryAcquire(in ResourceMetadata metadata, out ResourceHandle handle, string? name = null)
+    /// <exception cref="ArgumentException">As that method.</exception>
+    public ResourceStatus TryAcquire(
+        in ResourceMetadata metadata,
+        out ResourceHandle handle,
+        string? name = null,
+        AcquisitionMode mode = AcquisitionMode.NonBlocking,
+        TimeSpan timeout = default)
     {
         CacheEntry entry = Entry;
-        ResourceStatus status = _manager!.TryAcquire(in metadata, out handle, name ?? entry.Key, AcquisitionMode.NonBlocking, default, _owner);
+        ResourceStatus status = _manager!.TryAcquire(in metadata, out handle, name ?? entry.Key, mode, timeout, _owner);
         if (status == ResourceStatus.Ok)
         {
             entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
@@ -55,12 +64,15 @@ public sealed class CacheLoadContext
     /// <summary>Acquires native memory for the entry, throwing if it cannot be had (which fails the load).</summary>
     /// <param name="metadata">What to acquire.</param>
     /// <param name="name">The resource's name in the manager; the key by default.</param>
+    /// <param name="mode">As <see cref="TryAcquire"/>.</param>
+    /// <param name="timeout">As <see cref="TryAcquire"/>.</param>
     /// <returns>The memory's handle.</returns>
     /// <exception cref="ResourceException">The memory could not be acquired; <see cref="ResourceException.Status"/> says why.</exception>
     /// <exception cref="InvalidOperationException">The load is over.</exception>
-    public ResourceHandle Acquire(in ResourceMetadata metadata, string? name = null)
+    public ResourceHandle Acquire(
+        in ResourceMetadata metadata, string? name = null, AcquisitionMode mode = AcquisitionMode.NonBlocking, TimeSpan timeout = default)
     {
-        ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name));
+        ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name, mode, timeout));
         return handle;
     }
 

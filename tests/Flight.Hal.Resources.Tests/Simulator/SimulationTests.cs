@@ -18,6 +18,9 @@ public partial class SimulationTests
         Assert.Equal(0, result.FailedAcquisitions);
         Assert.True(memory.Reclamations > 0);
         Assert.True(result.Evictions > 0);
+        Assert.Equal(result.Evictions, result.Cache.Reclaimed);    // streamed sectors go through the ResourceCache
+        Assert.True(result.Cache.Hits > 0);                        // looking back finds a sector still resident
+        Assert.Equal(result.Cache.Loads, result.Cache.Misses);
         Assert.Equal(1, memory.ReserveAcquisitions);
         Assert.Equal(0, memory.EmergencyOverruns);
         Assert.Equal(0, result.LeakCount);
@@ -45,9 +48,30 @@ public partial class SimulationTests
         Assert.Equal(4, result.Acquisitions);
         Assert.Equal(1, result.FailedAcquisitions);                 // huge: larger than the budget
         Assert.Equal(1, result.Evictions);                          // cache1 made room for big
+        Assert.Equal((0L, 1L), (result.Cache.Hits, result.Cache.Loads));
         Assert.Equal(2, result.LeakCount);                          // big and forgotten were never released
         Assert.Contains(result.Events, e => e.Kind == SimEventKind.Failure && e.Detail.Contains("BudgetExceeded", StringComparison.Ordinal));
         Assert.Contains(result.Events, e => e.Kind == SimEventKind.Reclaim && e.Frame == 1);
+    }
+
+    [Fact]
+    public void CacheableResources_AreCacheEntries_AHitWhileResident_AReloadAfterRelease()
+    {
+        const string Csv = """
+            frame,op,id,type,size,flags
+            0,acquire,mesh,Memory,4096,Cacheable
+            1,acquire,mesh,Memory,4096,Cacheable
+            2,release,mesh,,,
+            3,acquire,mesh,Memory,4096,Cacheable
+            4,release,mesh,,,
+            """;
+        Workload workload = TraceParser.ParseCsv(Csv, "cache", "cache.csv");
+
+        SimulationResult result = Simulation.Run(PlatformProfile.Get("dreamcast"), workload, workload.FrameCount);
+
+        Assert.Equal((1L, 2L, 2L, 2L), (result.Cache.Hits, result.Cache.Misses, result.Cache.Loads, result.Cache.UnloadedUnused));
+        Assert.Equal(0, result.LeakCount);
+        Assert.Equal(0, result.Types[(int)ResourceType.Memory].Stats.CurrentBytes);
     }
 
     [Fact]
