@@ -28,6 +28,13 @@ internal abstract class CacheEntry
     public Exception? Failure;       // While Failed: what the loader did.
     public bool RecycleWhenUnwaited; // Ended while threads waited on it: the last of them returns it to the pool.
     public CacheUnloadReason UnloadReason; // While Unloading: why.
+    public TaskCompletionSource<bool>? Done; // Completed when the load ends, for async waiters (created by the first).
+    public int AsyncWaiters;         // While Loading: async waiters registered (each gets a reserved reference).
+    public int Reserved;             // While Resident: references counted for async waiters not yet taken.
+    public CancellationTokenSource? Cancel; // An async load's: cancelled when every waiter gave up, or at Dispose.
+    public double Progress;          // What the loader reported, 0 to 1.
+    public bool Queued;              // An async load waiting for a slot (MaxConcurrentLoads).
+    public object? AsyncLoader;      // An async load's loader (an AsyncCacheLoader of the cache's value type).
     public readonly List<HeldResource> Resources = [];     // Native memory acquired through the load context.
     public readonly List<CacheDependency> Dependencies = []; // Entries of this or other caches it holds.
 
@@ -68,6 +75,14 @@ internal abstract class CacheEntry
         Failure = null;
         RecycleWhenUnwaited = false;
         UnloadReason = default;
+        Done = null;
+        AsyncWaiters = 0;
+        Reserved = 0;
+        Cancel?.Dispose();
+        Cancel = null;
+        Progress = 0;
+        Queued = false;
+        AsyncLoader = null;
         Resources.Clear();
         Dependencies.Clear();
     }

@@ -76,6 +76,13 @@ public sealed class CacheLoadContext
         return handle;
     }
 
+    /// <summary>Reports how far the load has come, for <see cref="ResourceCache{T}.GetLoadStatus"/> and a loading
+    /// screen.</summary>
+    /// <param name="fraction">0 to 1 (clamped).</param>
+    /// <exception cref="InvalidOperationException">The load is over.</exception>
+    public void ReportProgress(double fraction) =>
+        Volatile.Write(ref Entry.Progress, double.IsNaN(fraction) ? 0 : Math.Clamp(fraction, 0, 1));
+
     /// <summary>The bytes of memory acquired through this context.</summary>
     /// <param name="handle">A handle <see cref="Acquire"/> returned.</param>
     /// <returns>The bytes.</returns>

@@ -23,6 +23,11 @@ public sealed class ResourceCacheOptions<T>
     /// <summary>The most strong references (<see cref="CacheRef{T}"/>) outstanding at once. Default 65,536.</summary>
     public int MaxReferences { get; init; } = 65_536;
 
+    /// <summary>The most asynchronous loads (<see cref="ResourceCache{T}.LoadAsync"/>) running at once; further ones wait
+    /// in a queue, highest priority first, then in request order. Synchronous loads run on their caller's thread and are
+    /// not counted. Default 4.</summary>
+    public int MaxConcurrentLoads { get; init; } = 4;
+
     /// <summary>Whether a value that is <see cref="IDisposable"/> is disposed when its entry is unloaded. Default true.</summary>
     public bool DisposeValues { get; init; } = true;
 

@@ -72,6 +72,7 @@ public sealed partial class ResourceCache<T> : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(options.Name, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBytes, nameof(options.MaxBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxReferences, nameof(options.MaxReferences));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConcurrentLoads, nameof(options.MaxConcurrentLoads));
         ObjectDisposedException.ThrowIf(manager.IsDisposed, manager);
         if (!manager.IsOwnOrNone(options.Owner))
         {
@@ -373,6 +374,8 @@ public sealed partial class ResourceCache<T> : IDisposable
     public void Dispose()
     {
         Entry? victims = null;
+        var cancels = new List<CancellationTokenSource>();
+        var queued = new List<Entry>();
         lock (_lock)
         {
             if (_disposed)
@@ -389,9 +392,36 @@ public sealed partial class ResourceCache<T> : IDisposable
                     entry.Next = victims;
                     victims = entry;
                 }
+                else if (entry.Cancel != null && !entry.Queued)
+                {
+                    cancels.Add(entry.Cancel); // a running async load: told to stop; it unloads itself when it ends
+                }
+            }
+
+            while (_queue.TryDequeue(out Entry? waiting, out _))
+            {
+                waiting.Queued = false;
+                queued.Add(waiting);
             }
 
             Monitor.PulseAll(_lock); // waiters for a load see the cache disposed
+        }
+
+        foreach (CancellationTokenSource cancel in cancels)
+        {
+            CancelLoad(cancel);
+        }
+
+        foreach (Entry waiting in queued)
+        {
+            try
+            {
+                CompleteLoad(waiting, default, default!, new ObjectDisposedException(GetType().Name, $"Cache '{Name}' was disposed while '{waiting.Key}' was queued."), CacheMode.Reuse);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Delivered to its waiters through the entry's task.
+            }
         }
 
         UnloadChain(victims);
@@ -476,15 +506,13 @@ public sealed partial class ResourceCache<T> : IDisposable
             value = loader(context);
             if (IsNull(value))
             {
-                failure = new CacheLoadException(entry.Key, $"The loader of '{entry.Key}' in cache '{Name}' returned null.");
+                failure = NullFailure(entry);
             }
         }
         catch (Exception exception)
         {
             value = default!;
-            failure = exception is CacheLoadException { InnerException: null } cycle && cycle.Key == entry.Key
-                ? cycle
-                : new CacheLoadException(entry.Key, $"Loading '{entry.Key}' in cache '{Name}' failed: {exception.Message}", exception);
+            failure = LoadFailure(entry, exception);
         }
         finally
         {
@@ -492,9 +520,30 @@ public sealed partial class ResourceCache<T> : IDisposable
             _contextPool.Return(context);
         }
 
+        int generation = CompleteLoad(entry, hold, value, failure, mode);
+        return new CacheRef<T>(entry, hold, generation);
+    }
+
+    private CacheLoadException NullFailure(Entry entry) =>
+        new(entry.Key, $"The loader of '{entry.Key}' in cache '{Name}' returned null.");
+
+    private CacheLoadException LoadFailure(Entry entry, Exception exception) =>
+        exception is CacheLoadException { InnerException: null } cycle && cycle.Key == entry.Key
+            ? cycle
+            : new CacheLoadException(entry.Key, $"Loading '{entry.Key}' in cache '{Name}' failed: {exception.Message}", exception);
+
+    /// <summary>Ends a load, sync or async: publishes the entry (one reference for the caller when
+    /// <paramref name="hold"/> is a record, one reserved for each async waiter), or fails it; then tells every waiter.</summary>
+    /// <returns>The entry's generation, for the caller's reference.</returns>
+    /// <exception cref="CacheLoadException">The load failed (<paramref name="failure"/>), for a sync caller.</exception>
+    /// <exception cref="ObjectDisposedException">The cache was disposed during the load (the entry is unloaded).</exception>
+    private int CompleteLoad(Entry entry, Handle<CacheHold> hold, T value, Exception? failure, CacheMode mode)
+    {
+        TaskCompletionSource<bool>? done;
         if (failure != null)
         {
-            FailLoad(entry, hold, failure);
+            done = FailLoad(entry, hold, failure);
+            done?.TrySetException(failure);
             throw failure;
         }
 
@@ -507,14 +556,21 @@ public sealed partial class ResourceCache<T> : IDisposable
         int generation = 0;
         lock (_lock)
         {
+            done = entry.Done; // read under the lock: an async waiter that joins before this creates it
             _loading--;
             disposed = _disposed;
+            entry.LoaderThread = 0;
+            entry.State = CacheEntry.Resident;
+            AccountLoadedLocked(entry);
             if (disposed)
             {
-                // Dispose ran during the load: this entry is unloaded at once and its caller told.
-                _holds.Free(hold);
-                entry.State = CacheEntry.Resident;
-                AccountLoadedLocked(entry);
+                // Dispose ran during the load: this entry is unloaded at once and its callers told.
+                if (!hold.IsNull)
+                {
+                    _holds.Free(hold);
+                }
+
+                entry.AsyncWaiters = 0;
                 TakeOutLocked(entry, CacheUnloadReason.CacheDisposed);
                 victims = entry;
                 if (_loading == 0)
@@ -524,13 +580,27 @@ public sealed partial class ResourceCache<T> : IDisposable
             }
             else
             {
-                entry.State = CacheEntry.Resident;
                 generation = entry.Generation; // read here: once the lock is left the entry may be unloaded and reused
-                entry.RefCount = 1;
+                entry.Reserved = entry.AsyncWaiters;
+                entry.AsyncWaiters = 0;
+                entry.RefCount = (hold.IsNull ? 0 : 1) + entry.Reserved;
                 entry.LastAccess = ++_accessTick;
-                _referenced++;
-                AccountLoadedLocked(entry);
                 _loads++;
+                if (entry.RefCount > 0)
+                {
+                    _referenced++;
+                }
+                else if (entry.IsCached)
+                {
+                    LinkLru(entry); // every async waiter gave up: resident, unreferenced
+                }
+                else
+                {
+                    // Every waiter gave up and the load was cancelled (so uncached), but the loader finished anyway.
+                    TakeOutLocked(entry, CacheUnloadReason.Released);
+                    victims = entry;
+                }
+
                 if (mode == CacheMode.Replace)
                 {
                     victims = PublishReplacementLocked(entry);
@@ -551,19 +621,30 @@ public sealed partial class ResourceCache<T> : IDisposable
         UnloadChain(victims);
         if (disposed)
         {
-            ThrowHelper.ThrowObjectDisposed(this);
+            var gone = new ObjectDisposedException(GetType().Name, $"Cache '{Name}' was disposed while '{entry.Key}' was loading.");
+            done?.TrySetException(gone);
+            throw gone;
         }
 
-        return new CacheRef<T>(entry, hold, generation);
+        done?.TrySetResult(true);
+        return generation;
     }
 
-    /// <summary>A failed load: releases what it acquired, and tells the waiters.</summary>
-    private void FailLoad(Entry entry, Handle<CacheHold> hold, Exception failure)
+    /// <summary>A failed load: releases what it acquired, and tells the sync waiters.</summary>
+    /// <returns>The async waiters' completion source, to fail (read under the lock, before the entry is recycled).</returns>
+    private TaskCompletionSource<bool>? FailLoad(Entry entry, Handle<CacheHold> hold, Exception failure)
     {
         ReleaseMemory(entry); // nothing of a failed load stays charged
+        TaskCompletionSource<bool>? done;
         lock (_lock)
         {
-            _holds.Free(hold);
+            done = entry.Done;
+            if (!hold.IsNull)
+            {
+                _holds.Free(hold);
+            }
+
+            entry.AsyncWaiters = 0;
             if (entry.IsCached)
             {
                 _map.Remove(entry.Key);
@@ -585,6 +666,8 @@ public sealed partial class ResourceCache<T> : IDisposable
 
             Monitor.PulseAll(_lock);
         }
+
+        return done;
     }
 
     /// <summary>Waits (under the lock, which it releases while waiting) for another thread's load of
@@ -738,25 +821,33 @@ public sealed partial class ResourceCache<T> : IDisposable
                 return ResourceStatus.StaleHandle; // unloaded by force: its count went with it
             }
 
-            entry.LastAccess = ++_accessTick;
-            if (--entry.RefCount == 0)
-            {
-                _referenced--;
-                if (entry.IsCached)
-                {
-                    LinkLru(entry);
-                    victims = EnforceCapLocked(null);
-                }
-                else
-                {
-                    TakeOutLocked(entry, entry.IsPrivate ? CacheUnloadReason.Released : CacheUnloadReason.Replaced);
-                    victims = entry;
-                }
-            }
+            victims = DropCountLocked(entry);
         }
 
         UnloadChain(victims);
         return ResourceStatus.Ok;
+    }
+
+    /// <summary>One strong reference fewer: at zero a cached entry becomes evictable (and the cap is enforced), a
+    /// replaced version or private copy is taken out.</summary>
+    /// <returns>Entries to unload outside the lock.</returns>
+    private Entry? DropCountLocked(Entry entry)
+    {
+        entry.LastAccess = ++_accessTick;
+        if (--entry.RefCount > 0)
+        {
+            return null;
+        }
+
+        _referenced--;
+        if (entry.IsCached)
+        {
+            LinkLru(entry);
+            return EnforceCapLocked(null);
+        }
+
+        TakeOutLocked(entry, entry.IsPrivate ? CacheUnloadReason.Released : CacheUnloadReason.Replaced);
+        return entry;
     }
 
     internal int CopyResources(Entry entry, int generation, Span<ResourceHandle> destination)

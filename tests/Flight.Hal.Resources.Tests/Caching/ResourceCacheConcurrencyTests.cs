@@ -95,6 +95,49 @@ public class ResourceCacheConcurrencyTests
             },
             TaskCreationOptions.LongRunning);
 
+        AsyncCacheLoader<string> asyncLoader = static async (context, token) =>
+        {
+            context.Acquire(new ResourceMetadata(ResourceType.Memory, 1024L * (1 + (context.Key.Length % 4))));
+            context.ReportProgress(0.5);
+            await Task.Delay(context.Key.Length % 3, token);
+            return context.Key;
+        };
+        long cancelled = 0;
+        async Task AsyncWorker(int seed)
+        {
+            var random = new Random(seed);
+            while (!stop.IsCancellationRequested)
+            {
+                string key = "asset/" + random.Next(24);
+                using var cancel = new CancellationTokenSource();
+                if (random.Next(4) == 0)
+                {
+                    cancel.CancelAfter(random.Next(3));
+                }
+
+                try
+                {
+                    CacheRef<string> r = await cache.LoadAsync(key, asyncLoader, (ResourcePriority)random.Next(4), cancel.Token);
+                    Assert.Equal(key, r.TryGetValue(out string? value) ? value : key);
+                    r.Dispose();
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cancelled);
+                }
+                catch (CacheLoadException e) when (e.InnerException is OperationCanceledException or ResourceException { Status: ResourceStatus.BudgetExceeded })
+                {
+                    Interlocked.Increment(ref cancelled); // a load cancelled under another waiter, or no room left
+                }
+                catch (ResourceException e) when (e.Status == ResourceStatus.StaleHandle)
+                {
+                    // unloaded by force before this request took its reference
+                }
+
+                Interlocked.Increment(ref operations);
+            }
+        }
+
         Task outsider = Task.Factory.StartNew(
             () =>
             {
@@ -110,10 +153,13 @@ public class ResourceCacheConcurrencyTests
             },
             TaskCreationOptions.LongRunning);
 
-        await Task.WhenAll(Worker(1), Worker(2), Worker(3), outsider).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(Worker(1), Worker(2), Worker(3), outsider, Task.Run(() => AsyncWorker(4)), Task.Run(() => AsyncWorker(5)))
+            .WaitAsync(TimeSpan.FromSeconds(60));
 
         CacheStats stats = cache.GetStats();
         Assert.Equal(0, stats.Referenced);
+        Assert.Equal(0, stats.Loading);
+        Assert.True(cancelled > 0, "no async request was cancelled");
         Assert.Equal(stats.ResidentBytes, manager.GetStats(ResourceType.Memory).CurrentBytes);
         Assert.Equal(stats.Misses, stats.Loads + stats.LoadFailures);
         Assert.True(stats.Reclaimed > 0 && stats.EvictedOverCapacity > 0 && stats.ForcedUnloads > 0, stats.ToString());
