@@ -3,7 +3,9 @@ namespace Flight.Hal.Resources;
 /// <summary>What a <see cref="CacheLoader{T}"/> is given: the key, and where the entry's native memory comes from.</summary>
 /// <remarks>Valid only while the loader runs (afterwards every member throws <see cref="InvalidOperationException"/>),
 /// and only on the loader's thread. Memory acquired here is charged to the cache's owner and belongs to the entry: it
-/// is released when the entry is unloaded, or at once if the load fails.</remarks>
+/// is released when the entry is unloaded, or at once if the load fails. A wait for room through the context is not
+/// judged by the manager's deadlock detection: the cache's owner holds memory for its users, who may release it at any
+/// time, so it is not one driver thread that could be blocked.</remarks>
 public sealed class CacheLoadContext
 {
     private ResourceManager? _manager;
@@ -51,7 +53,7 @@ public sealed class CacheLoadContext
         TimeSpan timeout = default)
     {
         CacheEntry entry = Entry;
-        ResourceStatus status = _manager!.TryAcquire(in metadata, out handle, name ?? entry.Key, mode, timeout, _owner);
+        ResourceStatus status = _manager!.TryAcquireUntracked(in metadata, out handle, name ?? entry.Key, mode, timeout, _owner);
         if (status == ResourceStatus.Ok)
         {
             entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
@@ -73,6 +75,36 @@ public sealed class CacheLoadContext
         in ResourceMetadata metadata, string? name = null, AcquisitionMode mode = AcquisitionMode.NonBlocking, TimeSpan timeout = default)
     {
         ThrowHelper.ThrowIfFailed(TryAcquire(in metadata, out ResourceHandle handle, name, mode, timeout));
+        return handle;
+    }
+
+    /// <summary>Acquires native memory for the entry, waiting for room without blocking a thread (for an
+    /// <see cref="AsyncCacheLoader{T}"/>): <see cref="ResourceManager.AcquireAsync"/> charged to the cache's owner. Pass the
+    /// loader's token, so that a cancelled load stops waiting.</summary>
+    /// <param name="metadata">What to acquire.</param>
+    /// <param name="name">The resource's name in the manager; the key by default.</param>
+    /// <param name="timeout">The longest wait; null waits until room comes.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>The memory's handle; it stays the entry's until the entry is unloaded.</returns>
+    /// <exception cref="ResourceException">As <see cref="ResourceManager.AcquireAsync"/> (which fails the load).</exception>
+    /// <exception cref="InvalidOperationException">The load is over.</exception>
+    public async ValueTask<ResourceHandle> AcquireAsync(
+        ResourceMetadata metadata, string? name = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        CacheEntry entry = Entry;
+        ResourceManager manager = _manager!;
+        ResourceOwner owner = _owner;
+        ResourceHandle handle = await manager.AcquireAsyncCore(metadata, name ?? entry.Key, owner, timeout, trackWait: false, cancellationToken)
+            .ConfigureAwait(false);
+        if (!ReferenceEquals(_entry, entry))
+        {
+            // The load ended while this waited (a loader that did not await its own acquisition): give it back.
+            manager.Release(handle, owner);
+            throw new InvalidOperationException("The load this context belongs to ended while an acquisition for it was waiting.");
+        }
+
+        entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
+        entry.Bytes += metadata.Size;
         return handle;
     }
 

@@ -81,6 +81,20 @@ public sealed partial class ResourceManager
         ResourceOwner owner) =>
         TryAcquireCore(in metadata, out handle, name, null, mode, timeout, owner);
 
+    /// <summary>As the public <c>TryAcquire</c>, for an owner that is not one driver thread (a resource cache: the
+    /// holders of its memory are its users, who may release at any time): a wait of that owner is not judged by the
+    /// wait-for graph, so it is never refused as a deadlock it only seems to close.</summary>
+    internal ResourceStatus TryAcquireUntracked(
+        in ResourceMetadata metadata, out ResourceHandle handle, string? name, AcquisitionMode mode, TimeSpan timeout, ResourceOwner owner)
+    {
+        if (name != null && name.Length == 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(name), "A resource name is not empty; pass null for none.");
+        }
+
+        return TryAcquireCore(in metadata, out handle, name.AsSpan(), name, mode, timeout, owner, trackWait: false);
+    }
+
     /// <summary>Acquires memory for a resource, throwing if it cannot be had.</summary>
     /// <param name="metadata">As <see cref="TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
     /// <param name="name">As that overload.</param>
@@ -109,7 +123,8 @@ public sealed partial class ResourceManager
         string? nameText,
         AcquisitionMode mode,
         TimeSpan timeout,
-        ResourceOwner owner)
+        ResourceOwner owner,
+        bool trackWait = true)
     {
         ThrowIfDisposed();
         ValidateRequest(in metadata, mode, timeout, owner);
@@ -118,7 +133,7 @@ public sealed partial class ResourceManager
             return ResourceStatus.Ok;
         }
 
-        var request = new Request(in metadata, name, nameText, owner.Id, mode == AcquisitionMode.Emergency);
+        var request = new Request(in metadata, name, nameText, owner.Id, mode == AcquisitionMode.Emergency, trackWait);
         ResourceStatus status = TryAcquireOnce(ref request, default, keepRefusal: false, out handle, out int waitKey, out _);
         if (status != ResourceStatus.Ok && waitKey != NoWait && mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout)
         {
@@ -334,8 +349,9 @@ public sealed partial class ResourceManager
     };
 
     /// <summary>What one acquisition asks for, passed down the attempt and wait paths.</summary>
-    private readonly ref struct Request(in ResourceMetadata metadata, ReadOnlySpan<char> name, string? nameText, int owner, bool emergency)
+    private readonly ref struct Request(in ResourceMetadata metadata, ReadOnlySpan<char> name, string? nameText, int owner, bool emergency, bool trackWait = true)
     {
+        public readonly bool TrackWait = trackWait;         // False: the owner's waits are not judged by the wait-for graph.
         public readonly ResourceMetadata Metadata = metadata;
         public readonly ReadOnlySpan<char> Name = name;     // Empty: no name.
         public readonly string? NameText = nameText;        // Name as a string when the caller gave one (kept, not copied).

@@ -11,7 +11,8 @@ public sealed partial class ResourceManager
     private readonly object _waitLock = new();
     private readonly long[] _keyEpochs;      // Per wait-for key: moves (under _waitLock) when something that may make
                                              // room in it is released; a waiter sleeps while its key's epoch stands.
-    private int _waiters;                    // Acquisitions in a Blocking/Timeout wait loop (retrying or asleep).
+    private int _waiters;                    // Acquisitions in a Blocking/Timeout/async wait loop (retrying or asleep).
+    private TaskCompletionSource? _asyncWake; // Under _waitLock: completed (and dropped) by the next wake, for AcquireAsync.
 
     [ThreadStatic]
     private static ResourceManager? t_waitingIn; // The manager whose wait loop this thread is in (Dispose from a callback).
@@ -71,7 +72,7 @@ public sealed partial class ResourceManager
                 }
 
                 // Only now, with the retry failed, ask whether any release could ever end the wait.
-                if (r.Owner != 0)
+                if (r.Owner != 0 && r.TrackWait)
                 {
                     if (BeginTrackedWait(r.Owner, key, epochs[key]) == ResourceStatus.Deadlock)
                     {
@@ -207,6 +208,17 @@ public sealed partial class ResourceManager
             }
 
             Monitor.PulseAll(_waitLock);
+            WakeAsyncWaitersLocked();
+        }
+    }
+
+    /// <summary>Wakes every async waiter (each looks at its own key's epoch and waits again if it has not moved).</summary>
+    private void WakeAsyncWaitersLocked()
+    {
+        if (_asyncWake != null)
+        {
+            _asyncWake.TrySetResult(); // continuations run asynchronously, never under _waitLock
+            _asyncWake = null;
         }
     }
 
@@ -254,6 +266,7 @@ public sealed partial class ResourceManager
             }
 
             Monitor.PulseAll(_waitLock); // blocked acquisitions wake, see the manager disposed and throw
+            WakeAsyncWaitersLocked();
 
             // A waiter may be in the middle of a retry (woken by a release just before): it must finish with the pools
             // before they are freed. A wait of this very thread (Dispose from a callback inside a retry) is not waited for.
@@ -263,5 +276,204 @@ public sealed partial class ResourceManager
                 Monitor.Wait(_waitLock);
             }
         }
+    }
+
+    /// <summary>Acquires memory for a resource, waiting for room without blocking a thread: as a
+    /// <see cref="AcquisitionMode.Timeout"/> acquisition (woken by releases, never by polling; the same deadlock
+    /// detection between owners), but awaited.</summary>
+    /// <param name="metadata">As <see cref="TryAcquire(in ResourceMetadata, out ResourceHandle, string?, AcquisitionMode, TimeSpan, ResourceOwner)"/>.</param>
+    /// <param name="name">As that method.</param>
+    /// <param name="owner">As that method; an owner's wait that no release could ever end fails with
+    /// <see cref="ResourceStatus.Deadlock"/>.</param>
+    /// <param name="timeout">The longest wait; null (the default) or <see cref="Timeout.InfiniteTimeSpan"/> waits until
+    /// room comes, the token is cancelled or the manager is disposed; <see cref="TimeSpan.Zero"/> does not wait.</param>
+    /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>; nothing stays
+    /// reserved or acquired.</param>
+    /// <returns>The resource's handle; at once (synchronously, without allocating) when there is room now.</returns>
+    /// <exception cref="ResourceException">The request failed: <see cref="ResourceStatus.Timeout"/>,
+    /// <see cref="ResourceStatus.Deadlock"/>, or a refusal no release can change (larger than the budget or the
+    /// region, <see cref="ResourceStatus.CapacityExceeded"/>, <see cref="ResourceStatus.OutOfMemory"/>).</exception>
+    /// <exception cref="ArgumentException">As that method.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
+    /// <exception cref="ObjectDisposedException">The manager is disposed (also while waiting).</exception>
+    /// <remarks>A refused, timed-out or cancelled request counts one failure for its type, as a synchronous one does.</remarks>
+    public ValueTask<ResourceHandle> AcquireAsync(
+        ResourceMetadata metadata,
+        string? name = null,
+        ResourceOwner owner = default,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default) =>
+        AcquireAsyncCore(metadata, name, owner, timeout, trackWait: true, cancellationToken);
+
+    /// <summary>As <see cref="AcquireAsync"/>; <paramref name="trackWait"/> false for an owner that is not one driver
+    /// thread (see <see cref="TryAcquireUntracked"/>).</summary>
+    internal ValueTask<ResourceHandle> AcquireAsyncCore(
+        ResourceMetadata metadata, string? name, ResourceOwner owner, TimeSpan? timeout, bool trackWait, CancellationToken cancellationToken)
+    {
+        if (name != null && name.Length == 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(name), "A resource name is not empty; pass null for none.");
+        }
+
+        TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
+        ThrowIfDisposed();
+        ValidateRequest(in metadata, AcquisitionMode.Timeout, wait, owner);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ResourceHandle>(cancellationToken);
+        }
+
+        ResourceStatus status = AttemptOnce(in metadata, name, owner.Id, default, keepRefusal: false, out ResourceHandle handle, out int key, out _);
+        if (status == ResourceStatus.Ok)
+        {
+            return new ValueTask<ResourceHandle>(handle);
+        }
+
+        if (key == NoWait)
+        {
+            _budgets.CountFailure(metadata.Type);
+            return ValueTask.FromException<ResourceHandle>(new ResourceException(status)); // no release can help
+        }
+
+        bool bounded = wait != Timeout.InfiniteTimeSpan;
+        return WaitAndRetryAsync(metadata, name, owner.Id, trackWait, bounded, bounded ? DeadlineAfter(wait) : long.MaxValue, cancellationToken);
+    }
+
+    /// <summary>One attempt for an async acquisition (a synchronous frame: the request's spans live here).</summary>
+    private ResourceStatus AttemptOnce(
+        in ResourceMetadata metadata, string? name, int owner, Span<long> epochs, bool keepRefusal, out ResourceHandle handle, out int key, out bool refusalKept)
+    {
+        ResourceManager? outerWait = t_waitingIn;
+        t_waitingIn = this; // Dispose from a callback of this attempt must not wait for this wait to end
+        try
+        {
+            var request = new Request(in metadata, name.AsSpan(), name, owner, emergency: false);
+            return TryAcquireOnce(ref request, epochs, keepRefusal, out handle, out key, out refusalKept);
+        }
+        finally
+        {
+            t_waitingIn = outerWait;
+        }
+    }
+
+    /// <summary>The async twin of <see cref="WaitLoop"/>: the same steps, awaiting the next wake instead of sleeping.</summary>
+    private async ValueTask<ResourceHandle> WaitAndRetryAsync(
+        ResourceMetadata metadata, string? name, int owner, bool trackWait, bool bounded, long deadline, CancellationToken cancellationToken)
+    {
+        long[] epochs = new long[_keyCount];
+        ResourceStatus outcome = ResourceStatus.Timeout;
+        try
+        {
+            while (true)
+            {
+                int trackedKey = NoWait;
+                bool refusalKept = false;
+                Interlocked.Increment(ref _waiters);
+                try
+                {
+                    SnapshotEpochs(epochs);
+                    ThrowIfDisposed();
+                    ResourceStatus status = AttemptOnce(in metadata, name, owner, epochs, keepRefusal: true, out ResourceHandle handle, out int key, out refusalKept);
+                    if (status == ResourceStatus.Ok && _disposed)
+                    {
+                        ReleaseCore(handle); // Dispose began during this retry: give it back rather than hand it out
+                        ThrowIfDisposed();
+                    }
+
+                    if (status == ResourceStatus.Ok)
+                    {
+                        return handle;
+                    }
+
+                    if (key == NoWait)
+                    {
+                        outcome = status;
+                        break;
+                    }
+
+                    if (Stopwatch.GetTimestamp() >= deadline)
+                    {
+                        break;
+                    }
+
+                    if (owner != 0 && trackWait)
+                    {
+                        if (BeginTrackedWait(owner, key, epochs[key]) == ResourceStatus.Deadlock)
+                        {
+                            outcome = ResourceStatus.Deadlock;
+                            break;
+                        }
+
+                        trackedKey = key;
+                    }
+
+                    // Await the next wake while this key's epoch stands (wakes for other keys: look again, wait again).
+                    while (true)
+                    {
+                        Task wake;
+                        lock (_waitLock)
+                        {
+                            if (_keyEpochs[key] != epochs[key] || _disposed)
+                            {
+                                break;
+                            }
+
+                            wake = (_asyncWake ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                        }
+
+                        long remaining = deadline - Stopwatch.GetTimestamp();
+                        if (remaining <= 0)
+                        {
+                            break;
+                        }
+
+                        try
+                        {
+                            await wake.WaitAsync(bounded ? TimeSpan.FromMilliseconds(WaitMilliseconds(remaining)) : Timeout.InfiniteTimeSpan, cancellationToken)
+                                .ConfigureAwait(false);
+                        }
+                        catch (TimeoutException)
+                        {
+                            break;
+                        }
+                    }
+
+                    ThrowIfDisposed();
+                    if (Stopwatch.GetTimestamp() >= deadline)
+                    {
+                        // One last try: the release that woke us may have come just at the deadline.
+                        status = AttemptOnce(in metadata, name, owner, default, keepRefusal: false, out handle, out _, out _);
+                        if (status == ResourceStatus.Ok)
+                        {
+                            return handle;
+                        }
+
+                        break;
+                    }
+                }
+                finally
+                {
+                    if (refusalKept)
+                    {
+                        _budgets.EndRefusal(metadata.Type);
+                    }
+
+                    if (trackedKey != NoWait)
+                    {
+                        EndTrackedWait(owner, trackedKey);
+                    }
+
+                    LeaveWait();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _budgets.CountFailure(metadata.Type);
+            throw;
+        }
+
+        _budgets.CountFailure(metadata.Type); // one failure per refused call
+        throw new ResourceException(outcome);
     }
 }

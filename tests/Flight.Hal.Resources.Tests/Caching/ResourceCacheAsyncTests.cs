@@ -355,6 +355,40 @@ public class ResourceCacheAsyncTests
     }
 
     [Fact]
+    public async Task AnAsyncLoader_AwaitsBudgetRoom_WithoutBlockingAThread_AndACancelledOneGivesBackWhatItHad()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small());
+        using var cache = new ResourceCache<string>(manager);
+        AsyncCacheLoader<string> big = async (context, token) =>
+        {
+            context.Acquire(new ResourceMetadata(ResourceType.Memory, 1024));                  // room now
+            await context.AcquireAsync(new ResourceMetadata(ResourceType.Memory, 40 * 1024), cancellationToken: token);
+            return context.Key;
+        };
+        CacheRef<string> held = cache.GetOrLoad("held", context =>
+        {
+            context.Acquire(new ResourceMetadata(ResourceType.Memory, 30 * 1024));
+            return "held";
+        });
+
+        ValueTask<CacheRef<string>> waiting = cache.LoadAsync("big", big);
+        Assert.False(waiting.IsCompleted, waiting.IsFaulted ? waiting.AsTask().Exception!.ToString() : "completed"); // 31 + 40 KiB > 56 KiB; "held" is referenced
+        using var cancel = new CancellationTokenSource();
+        ValueTask<CacheRef<string>> cancelled = cache.LoadAsync("other", big, cancellationToken: cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.AsTask().WaitAsync(Patience));
+        Eventually.Holds(() => MemoryBytes(manager) == 31 * 1024, "the cancelled load's 1 KiB given back");
+
+        held.Dispose();                                       // unreferenced now: the manager's reclamation can evict it
+        cache.Unload("held");
+        using CacheRef<string> loaded = await waiting.AsTask().WaitAsync(Patience);
+
+        Assert.Equal("big", loaded.Value);
+        Assert.Equal(41 * 1024, MemoryBytes(manager));
+        Assert.Equal(41 * 1024, cache.GetStats().ResidentBytes);
+    }
+
+    [Fact]
     public void BadInput_IsRefused()
     {
         using var manager = new ResourceManager(TestProfiles.Small());
