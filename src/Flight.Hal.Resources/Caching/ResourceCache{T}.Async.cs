@@ -7,6 +7,10 @@ public sealed partial class ResourceCache<T>
     private readonly PriorityQueue<Entry, (int Priority, long Order)> _queue = new(); // under _lock
     private long _queueOrder;                                                         // under _lock
     private int _running;                                                             // async loads running; under _lock
+    private readonly CancellationTokenSource _disposing = new();                      // the token of loads no waiter can cancel
+
+    [ThreadStatic]
+    private static int t_inlineStarts; // queued loads started inline on this thread's stack (bounded, then the pool)
 
     /// <summary>Returns the entry for <paramref name="key"/>, loading it with <paramref name="loader"/> on a miss without
     /// blocking the calling thread. Concurrent requests for one key — asynchronous or synchronous — share one load.</summary>
@@ -67,7 +71,7 @@ public sealed partial class ResourceCache<T>
                 entry.Priority = priority;
                 entry.IsCached = true;
                 entry.AsyncLoader = loader;
-                entry.Cancel = new CancellationTokenSource();
+                entry.Cancel = cancellationToken.CanBeCanceled ? new CancellationTokenSource() : null; // else only Dispose stops it
                 _map.Add(key, entry);
                 _live.Add(entry);
                 _entries++;
@@ -256,7 +260,7 @@ public sealed partial class ResourceCache<T>
     private async Task RunAsyncLoad(Entry entry)
     {
         AsyncCacheLoader<T> loader = (AsyncCacheLoader<T>)entry.AsyncLoader!;
-        CancellationToken token = entry.Cancel!.Token;
+        CancellationToken token = entry.Cancel?.Token ?? _disposing.Token;
         CacheLoadContext context = _contextPool.Get();
         context.Begin(_manager, _owner, entry, _options.Name);
         T value = default!;
@@ -319,16 +323,34 @@ public sealed partial class ResourceCache<T>
                 return;
             }
 
-            if (!next.Cancel!.IsCancellationRequested && !Volatile.Read(ref _disposed))
+            if (next.Cancel?.IsCancellationRequested != true && !Volatile.Read(ref _disposed))
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Cache.RunAsyncLoad(state.Entry), (Cache: this, Entry: next), preferLocal: false);
+                if (t_inlineStarts < 4)
+                {
+                    // Start it here (its loader's first part runs on this thread), unless loaders that complete
+                    // synchronously have already nested a few starts on this stack.
+                    t_inlineStarts++;
+                    try
+                    {
+                        _ = RunAsyncLoad(next);
+                    }
+                    finally
+                    {
+                        t_inlineStarts--;
+                    }
+                }
+                else
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static entry => _ = entry.Owner.RunAsyncLoad(entry), next, preferLocal: true);
+                }
+
                 return;
             }
 
             // Cancelled (or the cache disposed) while queued: fail it without running its loader, and look further.
             Exception failure = _disposed
                 ? new ObjectDisposedException(GetType().Name, $"Cache '{Name}' was disposed while '{next.Key}' was queued.")
-                : new CacheLoadException(next.Key, $"The load of '{next.Key}' in cache '{Name}' was cancelled.", new OperationCanceledException(next.Cancel.Token));
+                : new CacheLoadException(next.Key, $"The load of '{next.Key}' in cache '{Name}' was cancelled.", new OperationCanceledException(next.Cancel?.Token ?? default));
             try
             {
                 CompleteLoad(next, default, default!, failure, CacheMode.Reuse);

@@ -412,6 +412,8 @@ public sealed partial class ResourceCache<T> : IDisposable
             CancelLoad(cancel);
         }
 
+        _disposing.Cancel(); // running loads that no waiter could cancel
+
         foreach (Entry waiting in queued)
         {
             try
