@@ -15,7 +15,7 @@ namespace Flight.Hal.Resources.Native;
 /// <remarks>PERF: the entry points allocate nothing on the managed heap once warm: no delegates or closures per call,
 /// and names arrive as UTF-8 that is decoded into a stack buffer and looked up by span (a name or owner seen before is
 /// found without creating a string). Each entry is written out with its own try/catch for that reason.</remarks>
-internal static unsafe class NativeApi
+internal static unsafe partial class NativeApi
 {
     private const int StackNameChars = 256;                                  // Longer names use a pooled buffer.
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

@@ -14,6 +14,7 @@ internal sealed class NativeManager
     private static long s_nextSequence;
 
     private readonly ConcurrentDictionary<long, IDisposable> _registrations = new();
+    private readonly List<NativeCache> _caches = [];   // under itself; disposed (before the manager) by DisposeAll
     private long _nextRegistration;
 
     private NativeManager(ResourceManager manager, nint id)
@@ -118,8 +119,36 @@ internal sealed class NativeManager
         return true;
     }
 
+    /// <summary>Remembers a cache made over this manager, so destroying the manager unloads it first.</summary>
+    public void AddCache(NativeCache cache)
+    {
+        lock (_caches)
+        {
+            _caches.Add(cache);
+        }
+    }
+
+    /// <summary>Forgets a cache destroyed by C.</summary>
+    public void RemoveCache(NativeCache cache)
+    {
+        lock (_caches)
+        {
+            _caches.Remove(cache);
+        }
+    }
+
     public void DisposeAll()
     {
+        lock (_caches)
+        {
+            foreach (NativeCache cache in _caches)
+            {
+                cache.Dispose();
+            }
+
+            _caches.Clear();
+        }
+
         foreach (long id in _registrations.Keys)
         {
             RemoveRegistration(id);

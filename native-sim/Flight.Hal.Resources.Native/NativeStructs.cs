@@ -50,3 +50,21 @@ internal struct NativePoolStats
     public int Reserved;
     public double Efficiency;
 }
+
+/// <summary><c>fhr_cache_stats</c>: one asset cache.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeCacheStats
+{
+    public int Entries;
+    public int Referenced;
+    public int Unreferenced;
+    public int Loading;
+    public long ResidentBytes;
+    public long Hits;
+    public long Misses;
+    public long Loads;
+    public long LoadFailures;
+    public long Evictions;
+    public long ForcedUnloads;
+    public long Unloads;
+}

@@ -44,6 +44,20 @@ static_assert(offsetof(fhr_pool_stats, peak_used_blocks) == 20, "fhr_pool_stats.
 static_assert(offsetof(fhr_pool_stats, capacity_blocks) == 24, "fhr_pool_stats.capacity_blocks");
 static_assert(offsetof(fhr_pool_stats, reserved) == 28, "fhr_pool_stats.reserved");
 static_assert(offsetof(fhr_pool_stats, efficiency) == 32, "fhr_pool_stats.efficiency");
+static_assert(sizeof(fhr_cache_stats) == 80, "fhr_cache_stats size");
+static_assert(offsetof(fhr_cache_stats, entries) == 0, "fhr_cache_stats.entries");
+static_assert(offsetof(fhr_cache_stats, referenced) == 4, "fhr_cache_stats.referenced");
+static_assert(offsetof(fhr_cache_stats, unreferenced) == 8, "fhr_cache_stats.unreferenced");
+static_assert(offsetof(fhr_cache_stats, loading) == 12, "fhr_cache_stats.loading");
+static_assert(offsetof(fhr_cache_stats, resident_bytes) == 16, "fhr_cache_stats.resident_bytes");
+static_assert(offsetof(fhr_cache_stats, hits) == 24, "fhr_cache_stats.hits");
+static_assert(offsetof(fhr_cache_stats, misses) == 32, "fhr_cache_stats.misses");
+static_assert(offsetof(fhr_cache_stats, loads) == 40, "fhr_cache_stats.loads");
+static_assert(offsetof(fhr_cache_stats, load_failures) == 48, "fhr_cache_stats.load_failures");
+static_assert(offsetof(fhr_cache_stats, evictions) == 56, "fhr_cache_stats.evictions");
+static_assert(offsetof(fhr_cache_stats, forced_unloads) == 64, "fhr_cache_stats.forced_unloads");
+static_assert(offsetof(fhr_cache_stats, unloads) == 72, "fhr_cache_stats.unloads");
+static_assert(sizeof(fhr_cache_ref) == 8, "fhr_cache_ref");
 
 extern "C" fhr_status fhr_header_cxx_probe(fhr_manager* manager)
 {

@@ -171,6 +171,47 @@ typedef struct fhr_pool_stats
     double efficiency;            /* used / total blocks */
 } fhr_pool_stats;
 
+/** A cache entry's eviction priority: lower goes first. */
+typedef enum fhr_priority
+{
+    FHR_PRIORITY_LOW = 0,
+    FHR_PRIORITY_NORMAL = 1,
+    FHR_PRIORITY_HIGH = 2,
+    FHR_PRIORITY_CRITICAL = 3
+} fhr_priority;
+
+/** One asset cache: 80 bytes. */
+typedef struct fhr_cache_stats
+{
+    int32_t entries;              /* loading, referenced and unreferenced */
+    int32_t referenced;
+    int32_t unreferenced;         /* resident, evictable */
+    int32_t loading;
+    int64_t resident_bytes;
+    int64_t hits;
+    int64_t misses;
+    int64_t loads;
+    int64_t load_failures;
+    int64_t evictions;            /* unreferenced entries unloaded: for the manager, past max_bytes, or unload-unused */
+    int64_t forced_unloads;
+    int64_t unloads;              /* every unload, for any reason */
+} fhr_cache_stats;
+
+/** An asset cache over a manager (opaque). */
+typedef struct fhr_cache fhr_cache;
+
+/** A load in progress, valid only inside its loader, on the loader's thread (opaque). */
+typedef struct fhr_load_context fhr_load_context;
+
+/** A strong reference to a loaded cache entry; 0 is null. Release each exactly once (a second release is
+ *  FHR_STALE_HANDLE and changes nothing). */
+typedef uint64_t fhr_cache_ref;
+
+/** Loads `key`: acquires its memory with fhr_load_acquire (belonging to the entry, released when it is unloaded) and
+ *  fills it. Returns FHR_OK, or any other status to fail the load (everything it acquired is released, and
+ *  fhr_cache_load returns that status). May call fhr_cache_load for other keys (dependencies). */
+typedef fhr_status (*fhr_cache_loader_fn)(void* user, fhr_load_context* context, const char* key);
+
 /** Called once per pressure level change of any type. */
 typedef void (*fhr_pressure_fn)(void* user, int32_t type, int32_t previous, int32_t current, int64_t current_bytes);
 
@@ -259,6 +300,42 @@ fhr_status fhr_register_reclamation_callback(fhr_manager* manager, int32_t type,
 
 /** Removes a registration; FHR_NOT_FOUND when unknown or removed already. */
 fhr_status fhr_unregister_callback(fhr_manager* manager, int64_t registration);
+
+/* ---- Asset cache ------------------------------------------------------------------------------------------------ */
+
+/** Creates an asset cache over a manager: each key is loaded once, counted, kept resident while unreferenced, and
+ *  evicted (lowest priority, then least recently used) when the manager needs room of a type it holds, when its
+ *  resident bytes pass `max_bytes` (0: no cap), or on fhr_cache_unload_unused. Its memory is charged to the owner
+ *  "cache:<name>". Destroying the manager destroys its caches. `name` must not be NULL or "". */
+fhr_status fhr_cache_create(fhr_manager* manager, const char* name, int64_t max_bytes, fhr_cache** out);
+
+/** Unloads every entry and destroys the cache; references still held become FHR_INVALID_HANDLE. */
+fhr_status fhr_cache_destroy(fhr_cache* cache);
+
+/** Returns a reference to `key`'s entry, calling `loader` (on this thread, inside this call) when it is not loaded.
+ *  `priority` is an fhr_priority. A loader's failure status is returned as is; a key already
+ *  being loaded by this thread's loaders (a cycle) is FHR_DEADLOCK. *out is 0 on failure. */
+fhr_status fhr_cache_load(fhr_cache* cache, const char* key, int32_t priority, fhr_cache_loader_fn loader, void* user,
+                          fhr_cache_ref* out);
+
+/** Inside a loader: acquires memory for the entry being loaded (not waiting for room; a budget refusal first lets the
+ *  manager's reclamation — this cache's among it — evict). FHR_INVALID_HANDLE for a context that is not the load running
+ *  on this thread now. */
+fhr_status fhr_load_acquire(fhr_load_context* context, int32_t type, int64_t size, int32_t alignment, uint32_t flags,
+                            fhr_handle* out);
+
+/** The `index`th resource the entry's loader acquired (resolve it with fhr_resolve on the cache's manager);
+ *  FHR_NOT_FOUND past the last, FHR_STALE_HANDLE for a released reference or an unloaded entry. */
+fhr_status fhr_cache_resource(fhr_cache* cache, fhr_cache_ref ref, int32_t index, fhr_handle* out);
+
+/** Releases a reference: at zero the entry stays resident, unreferenced, until evicted. */
+fhr_status fhr_cache_release(fhr_cache* cache, fhr_cache_ref ref);
+
+/** Unloads every unreferenced entry; *freed (may be NULL) receives the bytes released. */
+fhr_status fhr_cache_unload_unused(fhr_cache* cache, int64_t* freed);
+
+/** The cache's figures. */
+fhr_status fhr_cache_get_stats(fhr_cache* cache, fhr_cache_stats* out);
 
 /** A constant description of a status ("BudgetExceeded: The resource type's budget is spent."), never NULL for any
  *  value; valid for the life of the process. */

@@ -16,6 +16,7 @@ public partial class NativeLayoutTests
         ["fhr_stats"] = typeof(NativeStats),
         ["fhr_region_stats"] = typeof(NativeRegionStats),
         ["fhr_pool_stats"] = typeof(NativePoolStats),
+        ["fhr_cache_stats"] = typeof(NativeCacheStats),
     };
 
     [Fact]
