@@ -3,9 +3,9 @@
  *
  * Runs a frame loop on the Dreamcast profile: each level loads textures into video RAM, sound banks into sound RAM,
  * meshes and game state into main RAM; every frame takes transient buffers and releases them; a vertex buffer is
- * shared between a graphics owner and an audio owner; level 2 streams cached meshes until the Memory budget is under
- * pressure, survives through the reclamation callback (which evicts the cache) and one Emergency acquisition; levels
- * unload. Prints a summary per level and exits non-zero on any leak, accounting mismatch or ABI contract violation.
+ * shared between a graphics owner and an audio owner; level 2 streams meshes through the library's asset cache
+ * (fhr_cache_*) until the Memory budget is under pressure, survives through the cache's evictions (the manager asks it
+ * for room) and one Emergency acquisition; levels unload. Prints a summary per level and exits non-zero on any leak, accounting mismatch or ABI contract violation.
  */
 #include "flight_hal_resources.h"
 
@@ -55,8 +55,7 @@ typedef struct game
     fhr_manager* manager;
     asset held[MAX_ASSETS];
     int held_count;
-    asset cache[MAX_ASSETS];       /* streamed meshes the reclamation callback may evict, oldest first */
-    int cache_count;
+    fhr_cache* streams;            /* the library's asset cache: streamed meshes it may evict, least recently used first */
     int pressure_changes;
     int64_t evicted_bytes;
 } game;
@@ -107,26 +106,20 @@ static void on_pressure(void* user, int32_t type, int32_t previous, int32_t curr
            (long long)(current_bytes / KIB));
 }
 
-/* Evicts cached meshes, oldest first, until the requested bytes are free. Runs inside fhr_acquire. */
-static int64_t on_reclaim(void* user, int32_t type, int64_t requested_bytes)
+/* The asset cache's loader for a streamed mesh: acquires its memory for the entry and fills it. Runs inside
+   fhr_cache_load, on this thread; the memory is the cache's until it evicts the mesh. */
+static fhr_status load_stream(void* user, fhr_load_context* context, const char* key)
 {
     game* g = (game*)user;
-    int64_t freed = 0;
-    int evicted = 0;
-    (void)type;
-    while (freed < requested_bytes && evicted < g->cache_count)
+    fhr_handle mesh = FHR_NULL_HANDLE;
+    fhr_status status = fhr_load_acquire(context, FHR_TYPE_MEMORY, 256 * KIB, 32, FHR_FLAG_CACHEABLE, &mesh);
+    if (status != FHR_OK)
     {
-        asset* victim = &g->cache[evicted++];
-        if (fhr_release(g->manager, victim->handle) == FHR_OK)
-        {
-            freed += victim->size;
-        }
+        return status;
     }
 
-    memmove(g->cache, g->cache + evicted, (size_t)(g->cache_count - evicted) * sizeof(asset));
-    g->cache_count -= evicted;
-    g->evicted_bytes += freed;
-    return freed;
+    touch(g->manager, mesh, 256 * KIB, (unsigned char)strlen(key));
+    return FHR_OK;
 }
 
 /* The library's current bytes per type must equal what the game holds, to the byte. */
@@ -139,9 +132,11 @@ static void check_accounting(game* g, const char* when)
         expected[g->held[i].type] += g->held[i].size;
     }
 
-    for (i = 0; i < g->cache_count; i++)
+    if (g->streams != NULL)
     {
-        expected[g->cache[i].type] += g->cache[i].size;
+        fhr_cache_stats cached;
+        CHECK(fhr_cache_get_stats(g->streams, &cached));
+        expected[FHR_TYPE_MEMORY] += cached.resident_bytes; /* every streamed mesh is Memory */
     }
 
     for (i = 0; i < 6; i++)
@@ -211,13 +206,13 @@ static void unload(game* g)
         CHECK(fhr_release(g->manager, g->held[i].handle));
     }
 
-    for (i = 0; i < g->cache_count; i++)
+    if (g->streams != NULL)
     {
-        CHECK(fhr_release(g->manager, g->cache[i].handle));
+        CHECK(fhr_cache_destroy(g->streams)); /* unloads what it still holds */
+        g->streams = NULL;
     }
 
     g->held_count = 0;
-    g->cache_count = 0;
 }
 
 /* A vertex buffer the graphics driver creates and shares with the audio driver (a visualiser reads it). */
@@ -301,38 +296,53 @@ static void level_docks(game* g)
 
     load(g, FHR_TYPE_MEMORY, 1024 * KIB, FHR_FLAG_PERSISTENT, "game.state");
 
-    /* Stream 24 cached meshes of 256 KiB into the 8 MiB ordinary budget (6 MiB already used): the budget fills, and
-       from then on each request is met by the reclamation callback evicting the oldest cached mesh. */
+    /* Stream 24 meshes of 256 KiB through the library's asset cache into the 8 MiB ordinary budget (6 MiB already
+       used): each is loaded, used and released, staying resident until the budget fills; from then on each load's
+       acquisition is met by the manager asking the cache to evict its least recently used mesh. Every few meshes the
+       player looks back, and the mesh streamed just before is found in the cache without loading. */
+    CHECK(fhr_cache_create(g->manager, "docks.stream", 0, &g->streams));
     CHECK(fhr_get_stats(g->manager, FHR_TYPE_MEMORY, &before));
     for (i = 0; i < 24; i++)
     {
-        fhr_handle mesh = FHR_NULL_HANDLE;
-        CHECK(fhr_acquire(g->manager, FHR_TYPE_MEMORY, 256 * KIB, 32, FHR_FLAG_CACHEABLE, FHR_MODE_NON_BLOCKING, 0, "docks.stream", &mesh));
-        touch(g->manager, mesh, 256 * KIB, (unsigned char)i);
-        g->cache[g->cache_count].handle = mesh;
-        g->cache[g->cache_count].size = 256 * KIB;
-        g->cache[g->cache_count].type = FHR_TYPE_MEMORY;
-        g->cache_count++;
+        char key[32];
+        fhr_cache_ref mesh = 0;
+        fhr_handle memory = FHR_NULL_HANDLE;
+        snprintf(key, sizeof key, "docks.stream.%d", i);
+        CHECK(fhr_cache_load(g->streams, key, FHR_PRIORITY_NORMAL, load_stream, g, &mesh));
+        CHECK(fhr_cache_resource(g->streams, mesh, 0, &memory));
+        EXPECT(fhr_resolve(g->manager, memory) != NULL, "a cached mesh resolves while referenced");
+        CHECK(fhr_cache_release(g->streams, mesh));
+        EXPECT(fhr_cache_release(g->streams, mesh) == FHR_STALE_HANDLE, "a cache reference released twice is refused");
+        if (i % 4 == 3)
+        {
+            snprintf(key, sizeof key, "docks.stream.%d", i - 1);
+            CHECK(fhr_cache_load(g->streams, key, FHR_PRIORITY_NORMAL, load_stream, g, &mesh)); /* a hit */
+            CHECK(fhr_cache_release(g->streams, mesh));
+        }
+
         streamed++;
         run_frames(g, 2);
     }
 
+    {
+        fhr_cache_stats cached;
+        CHECK(fhr_cache_get_stats(g->streams, &cached));
+        EXPECT(cached.hits == 6 && cached.misses == 24, "looking back hits the cache; every new mesh is a miss");
+        g->evicted_bytes += cached.evictions * 256 * KIB;
+    }
+
     CHECK(fhr_get_stats(g->manager, FHR_TYPE_MEMORY, &after));
-    EXPECT(after.reclamations > before.reclamations, "the reclamation callback ran");
-    EXPECT(g->evicted_bytes > 0, "cached meshes were evicted");
+    EXPECT(after.reclamations > before.reclamations, "the manager asked for room");
+    EXPECT(g->evicted_bytes > 0, "the cache evicted meshes to make room");
     EXPECT(after.failures == before.failures, "no stream request failed");
 
     /* The boss arrives: the ordinary budget is full and nothing is cached that would make room for 1 MiB, so this
        one acquisition is an Emergency: it takes the reserve. */
     {
         fhr_handle refused = FHR_NULL_HANDLE;
-        int j;
-        for (j = 0; j < g->cache_count; j++)
-        {
-            CHECK(fhr_release(g->manager, g->cache[j].handle));
-        }
-
-        g->cache_count = 0;
+        int64_t freed = 0;
+        CHECK(fhr_cache_unload_unused(g->streams, &freed)); /* the docks are left behind */
+        EXPECT(freed > 0, "the streamed meshes still cached are unloaded");
         EXPECT(fhr_acquire(g->manager, FHR_TYPE_MEMORY, 3 * 1024 * KIB, 32, FHR_FLAG_NONE, FHR_MODE_NON_BLOCKING, 0, "boss.mesh", &refused)
                    == FHR_BUDGET_EXCEEDED,
                "an ordinary request past the budget is refused");
@@ -347,7 +357,7 @@ static void level_docks(game* g)
 
     CHECK(fhr_get_stats(g->manager, FHR_TYPE_MEMORY, &after));
     EXPECT(after.reserve_acquisitions == before.reserve_acquisitions + 1, "exactly one acquisition used the reserve");
-    printf("    streamed %d meshes, evicted %lld KiB through reclamation, boss mesh from the reserve\n", streamed,
+    printf("    streamed %d meshes through the asset cache, which evicted %lld KiB for room; boss mesh from the reserve\n", streamed,
            (long long)(g->evicted_bytes / KIB));
 
     /* The boss arena replaces the first dock sector: its four meshes go, and the budget is back under the ordinary limit. */
@@ -427,14 +437,12 @@ int main(void)
 {
     game g;
     int64_t pressure_registration = 0;
-    int64_t reclaim_registration = 0;
     int64_t live = -1;
     int t;
     memset(&g, 0, sizeof g);
 
     CHECK(fhr_manager_create("dreamcast", &g.manager));
     CHECK(fhr_register_pressure_callback(g.manager, on_pressure, &g, &pressure_registration));
-    CHECK(fhr_register_reclamation_callback(g.manager, FHR_TYPE_MEMORY, on_reclaim, &g, &reclaim_registration));
 
     check_bad_input(&g);
     level_title(&g);
@@ -453,7 +461,6 @@ int main(void)
 
     EXPECT(g.pressure_changes > 0, "pressure callbacks ran");
     CHECK(fhr_unregister_callback(g.manager, pressure_registration));
-    CHECK(fhr_unregister_callback(g.manager, reclaim_registration));
     CHECK(fhr_manager_destroy(g.manager));
     EXPECT(fhr_manager_destroy(g.manager) == FHR_INVALID_HANDLE, "a destroyed manager is refused");
 
