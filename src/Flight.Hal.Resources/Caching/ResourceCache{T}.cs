@@ -875,11 +875,17 @@ public sealed partial class ResourceCache<T> : IDisposable
     private static bool IsNull(T value) =>
         typeof(T).IsValueType ? Nullable.GetUnderlyingType(typeof(T)) != null && value is null : ReferenceEquals(value, null);
 
+    /// <summary>Throws when the cache — or its manager, which has freed every entry's memory with it — is disposed.</summary>
     private void ThrowIfDisposedLocked()
     {
         if (_disposed)
         {
             ThrowHelper.ThrowObjectDisposed(this);
+        }
+
+        if (_manager.IsDisposed)
+        {
+            throw new ObjectDisposedException(GetType().Name, $"The manager of cache '{Name}' has been disposed (and freed every entry's memory).");
         }
     }
 

@@ -684,6 +684,11 @@ public class ResourceCacheTests
         CacheRef<Asset> held = cache.GetOrLoad("a", new Loader(64).Load);
         manager.Dispose();
 
+        Assert.Throws<ObjectDisposedException>(() => cache.GetOrLoad("b", new Loader(64).Load)); // not a load failure
+        Assert.Throws<ObjectDisposedException>(() => cache.TryGet("a", out _));      // its memory went with the manager
+        Assert.Throws<ObjectDisposedException>(() => { _ = cache.LoadAsync("b", (c, _) => ValueTask.FromResult(new Asset("b"))).AsTask(); });
+        Assert.Equal(ResourceStatus.Ok, held.Release());                            // the count still drops, nothing freed twice
+
         cache.Dispose();
 
         Assert.False(held.IsAlive);
