@@ -14,6 +14,10 @@
  *   totals and the live count equal the sum of the threads' models, and nothing is left once all are released.
  * Phase 3: managers (300 by default) created and destroyed in turn; handles kept from destroyed ones are refused by every later
  *   one (FHR_INVALID_HANDLE) and never resolve.
+ * Phase 4: the asset cache (a 6 KiB cap, 12 keys, two of whose loaders fail): loads (hit or miss, predicted), releases
+ *   (also of references released before), unload-unused, a load context used after its load, bad input; the loader
+ *   stamps each key's bytes and every load checks them; every 100 operations the cache's resident bytes, entries and
+ *   referenced entries, and the manager's bytes, equal the model's (least-recently-used eviction over the cap).
  *
  * Exits 0 when every check held, 1 otherwise. Built as C99 with warnings as errors; CI runs it plainly and under
  * valgrind's memcheck (with fewer operations).
@@ -838,6 +842,270 @@ static void run_issuer_reuse(int managers)
     }
 }
 
+/* ---- Phase 4: the asset cache ----------------------------------------------------------------------------------- */
+
+#define CACHE_KEYS 12
+#define CACHE_REFS 64
+
+typedef struct cache_model
+{
+    fhr_manager* manager;
+    fhr_cache* cache;
+    int loaded[CACHE_KEYS];     /* resident */
+    int count[CACHE_KEYS];      /* strong references */
+    long long tick[CACHE_KEYS]; /* last access */
+    long long clock;
+    fhr_cache_ref refs[CACHE_REFS];
+    int ref_key[CACHE_REFS];
+    int ref_live[CACHE_REFS];   /* 0: released already (kept to be released again) */
+    int ref_count;
+    int loader_calls;
+    long long unused_unloads;   /* entries unloaded by fhr_cache_unload_unused (the rest of the evictions are the cap's) */
+    fhr_load_context* last_context;
+} cache_model;
+
+static int64_t cache_size(int key) { return 1024 * (1 + key % 4); }
+
+static const int64_t k_cache_cap = 6 * 1024;
+
+/* Acquires the key's bytes and stamps them; keys 10 and 11 fail (the second after acquiring). */
+static fhr_status cache_loader(void* user, fhr_load_context* context, const char* key)
+{
+    cache_model* m = (cache_model*)user;
+    int k = atoi(key + 1);
+    fhr_handle memory = FHR_NULL_HANDLE;
+    fhr_status status;
+    m->loader_calls++;
+    m->last_context = context;
+    if (k == 10)
+    {
+        return FHR_NOT_FOUND;
+    }
+
+    status = fhr_load_acquire(context, FHR_TYPE_CUSTOM, cache_size(k), 0, 0, &memory);
+    if (status != FHR_OK)
+    {
+        return status;
+    }
+
+    stamp((unsigned char*)fhr_resolve(m->manager, memory), cache_size(k), (uint32_t)(0xC0DE + k));
+    return k == 11 ? FHR_INTERNAL_ERROR : FHR_OK;
+}
+
+static void cache_evict_over_cap(cache_model* m)
+{
+    for (;;)
+    {
+        int64_t resident = 0;
+        int victim = -1;
+        int k;
+        for (k = 0; k < CACHE_KEYS; k++)
+        {
+            if (m->loaded[k])
+            {
+                resident += cache_size(k);
+                if (m->count[k] == 0 && (victim < 0 || m->tick[k] < m->tick[victim]))
+                {
+                    victim = k;
+                }
+            }
+        }
+
+        if (resident <= k_cache_cap || victim < 0)
+        {
+            return;
+        }
+
+        m->loaded[victim] = 0;
+    }
+}
+
+static void cache_check(cache_model* m, long op)
+{
+    fhr_cache_stats s;
+    fhr_stats custom;
+    int64_t resident = 0;
+    int entries = 0;
+    int referenced = 0;
+    int k;
+    for (k = 0; k < CACHE_KEYS; k++)
+    {
+        if (m->loaded[k])
+        {
+            resident += cache_size(k);
+            entries++;
+            referenced += m->count[k] > 0;
+        }
+    }
+
+    EXPECT_STATUS(fhr_cache_get_stats(m->cache, &s), FHR_OK);
+    EXPECT_STATUS(fhr_get_stats(m->manager, FHR_TYPE_CUSTOM, &custom), FHR_OK);
+    if (s.resident_bytes != resident || s.entries != entries || s.referenced != referenced || custom.current_bytes != resident)
+    {
+        FAIL("cache op %ld: %lld resident bytes, %d entries, %d referenced, manager %lld; the model says %lld, %d, %d", op,
+             (long long)s.resident_bytes, s.entries, s.referenced, (long long)custom.current_bytes, (long long)resident,
+             entries, referenced);
+    }
+}
+
+static void run_cache(long ops, uint64_t seed)
+{
+    cache_model m;
+    uint64_t rng = seed * 7919 + 17;
+    long op;
+    memset(&m, 0, sizeof m);
+    if (fhr_manager_create("dreamcast", &m.manager) != FHR_OK || fhr_cache_create(m.manager, "fuzz", k_cache_cap, &m.cache) != FHR_OK)
+    {
+        FAIL("cannot create the cache");
+        return;
+    }
+
+    for (op = 0; op < ops; op++)
+    {
+        int choice = (int)random_between(&rng, 0, 99);
+        int live = 0;
+        int r;
+        for (r = 0; r < m.ref_count; r++)
+        {
+            live += m.ref_live[r];
+        }
+
+        if (choice < 45 && live >= 4)
+        {
+            choice = 45 + (int)random_between(&rng, 0, 39); /* a few references at a time, so entries become evictable */
+        }
+
+        if (choice < 45 && m.ref_count < CACHE_REFS)
+        {
+            int k = (int)random_between(&rng, 0, CACHE_KEYS - 1);
+            char key[8];
+            fhr_cache_ref ref = 0;
+            int calls = m.loader_calls;
+            int hit = m.loaded[k];
+            fhr_status expected = hit || k < 10 ? FHR_OK : k == 10 ? FHR_NOT_FOUND : FHR_INTERNAL_ERROR;
+            snprintf(key, sizeof key, "k%d", k);
+            EXPECT_STATUS(fhr_cache_load(m.cache, key, FHR_PRIORITY_NORMAL, cache_loader, &m, &ref), expected);
+            if ((m.loader_calls != calls) != !hit)
+            {
+                FAIL("cache op %ld: key %d %s but the loader ran %d time(s)", op, k, hit ? "resident" : "not resident", m.loader_calls - calls);
+            }
+
+            if (expected == FHR_OK)
+            {
+                fhr_handle memory = FHR_NULL_HANDLE;
+                unsigned char* bytes;
+                EXPECT_STATUS(fhr_cache_resource(m.cache, ref, 0, &memory), FHR_OK);
+                bytes = (unsigned char*)fhr_resolve(m.manager, memory);
+                if (bytes == NULL || !stamp_intact(bytes, cache_size(k), (uint32_t)(0xC0DE + k), 1))
+                {
+                    FAIL("cache op %ld: key %d's bytes are not its own", op, k);
+                }
+
+                m.loaded[k] = 1;
+                m.count[k]++;
+                m.tick[k] = ++m.clock;
+                m.refs[m.ref_count] = ref;
+                m.ref_key[m.ref_count] = k;
+                m.ref_live[m.ref_count] = 1;
+                m.ref_count++;
+                cache_evict_over_cap(&m);
+            }
+            else if (ref != 0)
+            {
+                FAIL("cache op %ld: a failed load gave a reference", op);
+            }
+        }
+        else if (choice < 85 && m.ref_count > 0)
+        {
+            int i = (int)random_between(&rng, 0, m.ref_count - 1);
+            int k;
+            if (!m.ref_live[i] && live > 0 && random_between(&rng, 0, 4) > 0)
+            {
+                for (i = 0; !m.ref_live[i]; i++)
+                {
+                } /* mostly an outstanding reference; sometimes one released already */
+            }
+
+            k = m.ref_key[i];
+            EXPECT_STATUS(fhr_cache_release(m.cache, m.refs[i]), m.ref_live[i] ? FHR_OK : FHR_STALE_HANDLE);
+            if (m.ref_live[i])
+            {
+                m.ref_live[i] = 0;
+                m.tick[k] = ++m.clock;
+                if (--m.count[k] == 0)
+                {
+                    cache_evict_over_cap(&m);
+                }
+            }
+
+            if (!m.ref_live[i] && random_between(&rng, 0, 3) == 0)
+            {
+                m.refs[i] = m.refs[m.ref_count - 1]; /* forget it (a released copy is sometimes kept) */
+                m.ref_key[i] = m.ref_key[m.ref_count - 1];
+                m.ref_live[i] = m.ref_live[m.ref_count - 1];
+                m.ref_count--;
+            }
+        }
+        else if (choice < 90)
+        {
+            int64_t freed = -1;
+            int64_t expected = 0;
+            int k;
+            for (k = 0; k < CACHE_KEYS; k++)
+            {
+                if (m.loaded[k] && m.count[k] == 0)
+                {
+                    expected += cache_size(k);
+                    m.loaded[k] = 0;
+                    m.unused_unloads++;
+                }
+            }
+
+            EXPECT_STATUS(fhr_cache_unload_unused(m.cache, &freed), FHR_OK);
+            if (freed != expected)
+            {
+                FAIL("cache op %ld: unload-unused freed %lld, the model says %lld", op, (long long)freed, (long long)expected);
+            }
+        }
+        else
+        {
+            fhr_handle late = FHR_NULL_HANDLE;
+            fhr_cache_ref none = 1;
+            if (m.last_context != NULL)
+            {
+                EXPECT_STATUS(fhr_load_acquire(m.last_context, FHR_TYPE_CUSTOM, 64, 0, 0, &late), FHR_INVALID_HANDLE);
+            }
+
+            EXPECT_STATUS(fhr_cache_load(m.cache, NULL, 1, cache_loader, &m, &none), FHR_INVALID_ARGUMENT);
+            EXPECT_STATUS(fhr_cache_load(m.cache, "k1", 1, NULL, &m, &none), FHR_INVALID_ARGUMENT);
+            EXPECT_STATUS(fhr_cache_release(m.cache, 0), FHR_STALE_HANDLE);
+            EXPECT_STATUS(fhr_cache_release((fhr_cache*)(uintptr_t)0x7777770, 1), FHR_INVALID_HANDLE);
+        }
+
+        if (op % 100 == 0)
+        {
+            cache_check(&m, op);
+        }
+    }
+
+    cache_check(&m, ops);
+    {
+        fhr_cache_stats s;
+        EXPECT_STATUS(fhr_cache_get_stats(m.cache, &s), FHR_OK);
+        long long over_cap = (long long)(s.evictions - m.unused_unloads);
+        printf("fhr_fuzz: cache: %ld operations, %lld hits, %lld loads, %lld failed, %lld evicted over the cap\n", ops,
+               (long long)s.hits, (long long)s.loads, (long long)s.load_failures, over_cap);
+        if (over_cap < 10 || s.hits < 10 || s.load_failures < 10)
+        {
+            FAIL("the cache phase did not reach evictions, hits and failures");
+        }
+    }
+
+    EXPECT_STATUS(fhr_manager_destroy(m.manager), FHR_OK); /* destroys the cache with it */
+    EXPECT_STATUS(fhr_cache_destroy(m.cache), FHR_OK);
+    EXPECT_STATUS(fhr_cache_destroy(m.cache), FHR_INVALID_HANDLE);
+}
+
 int main(int argc, char** argv)
 {
     static const char* const profiles[] = { "dreamcast", "desktop", "psp", "ps2", "nds", "n64", "web" };
@@ -859,6 +1127,7 @@ int main(int argc, char** argv)
 
     run_threads(threads, ops / threads, seed);
     run_issuer_reuse(managers);
+    run_cache(ops / 10 + 1000, seed);
     printf("fhr_fuzz: %ld operations on %d profiles, %d threads, %d managers: %s (%d failed checks)\n", ops,
            (int)(sizeof profiles / sizeof profiles[0]), threads, managers, g_failures == 0 ? "ok" : "FAILED", g_failures);
     return g_failures == 0 ? 0 : 1;
