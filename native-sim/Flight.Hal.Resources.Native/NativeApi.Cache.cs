@@ -140,8 +140,8 @@ internal static unsafe partial class NativeApi
         *handle = 0;
         try
         {
-            CacheLoadContext? current = t_context;
-            if (current == null || context != t_contextToken)
+            CacheLoadContext? running = t_context;
+            if (running is not { IsActive: true } current || context != t_contextToken)
             {
                 return (int)ResourceStatus.InvalidHandle; // not the context of a load running on this thread now
             }

@@ -11,4 +11,8 @@ public enum CacheCallbackKind
 
     /// <summary>The value's <see cref="IDisposable.Dispose"/>.</summary>
     DisposeValue = 2,
+
+    /// <summary>A callback an async loader registered on its cancellation token, run when the load was cancelled (every
+    /// request gave up, or the cache was disposed).</summary>
+    CancellationCallback = 3,
 }

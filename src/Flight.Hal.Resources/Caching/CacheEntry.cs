@@ -20,6 +20,7 @@ internal abstract class CacheEntry
     public long Bytes;
     public ResourcePriority Priority;
     public long LastAccess;
+    public long LoadOrder;           // When it was published, among its cache's entries.
     public CacheEntry? Prev;         // On an LRU list (unreferenced cached entries) — or, Next only, a victim chain.
     public CacheEntry? Next;
     public bool InLru;
@@ -67,6 +68,7 @@ internal abstract class CacheEntry
         Bytes = 0;
         Priority = ResourcePriority.Normal;
         LastAccess = 0;
+        LoadOrder = 0;
         Prev = null;
         Next = null;
         InLru = false;

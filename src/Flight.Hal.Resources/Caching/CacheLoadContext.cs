@@ -1,38 +1,45 @@
 namespace Flight.Hal.Resources;
 
 /// <summary>What a <see cref="CacheLoader{T}"/> is given: the key, and where the entry's native memory comes from.</summary>
-/// <remarks>Valid only while the loader runs (afterwards every member throws <see cref="InvalidOperationException"/>),
-/// and only on the loader's thread. Memory acquired here is charged to the cache's owner and belongs to the entry: it
-/// is released when the entry is unloaded, or at once if the load fails. A wait for room through the context is not
-/// judged by the manager's deadlock detection: the cache's owner holds memory for its users, who may release it at any
-/// time, so it is not one driver thread that could be blocked.</remarks>
-public sealed class CacheLoadContext
+/// <remarks>A small struct over the cache's recycled bookkeeping for one load, valid only while that load runs: a copy
+/// kept past it — even one whose bookkeeping now serves another load — makes every member throw
+/// <see cref="InvalidOperationException"/>. Use it on the loader's thread (an async loader's continuations included).
+/// Memory acquired here is charged to the cache's owner and belongs to the entry: it is released when the entry is
+/// unloaded, or at once if the load fails. A wait for room through the context is not judged by the manager's deadlock
+/// detection: the cache's owner holds memory for its users, who may release it at any time, so it is not one driver
+/// thread that could be blocked.</remarks>
+public readonly struct CacheLoadContext
 {
-    private ResourceManager? _manager;
-    private ResourceOwner _owner;
-    private CacheEntry? _entry;
-    private string _cacheName = string.Empty;
+    private readonly CacheLoadSlot? _slot;
+    private readonly int _version;
 
-    internal CacheLoadContext()
+    internal CacheLoadContext(CacheLoadSlot slot, int version)
     {
+        _slot = slot;
+        _version = version;
     }
 
     /// <summary>The key being loaded.</summary>
-    public string Key => Entry.Key;
+    public string Key => Slot.Entry!.Key;
 
     /// <summary>The eviction priority the entry was requested with.</summary>
-    public ResourcePriority Priority => Entry.Priority;
+    public ResourcePriority Priority => Slot.Entry!.Priority;
 
     /// <summary>The manager the memory comes from.</summary>
-    public ResourceManager Manager => _manager ?? ThrowInactive<ResourceManager>();
+    public ResourceManager Manager => Slot.Manager!;
 
     /// <summary>The owner the memory is charged to.</summary>
-    public ResourceOwner Owner => _manager != null ? _owner : ThrowInactive<ResourceOwner>();
+    public ResourceOwner Owner => Slot.Owner;
 
     /// <summary>Native bytes acquired through this context so far.</summary>
-    public long Bytes => Entry.Bytes;
+    public long Bytes => Slot.Entry!.Bytes;
 
-    private CacheEntry Entry => _entry ?? ThrowInactive<CacheEntry>();
+    /// <summary>Whether the load this context belongs to is still running.</summary>
+    public bool IsActive => _slot != null && Volatile.Read(ref _slot.Version) == _version;
+
+    internal CacheEntry Entry => Slot.Entry!;
+
+    private CacheLoadSlot Slot => IsActive ? _slot! : ThrowInactive<CacheLoadSlot>();
 
     /// <summary>Acquires native memory for the entry, charged to the cache's owner. A budget refusal first asks the
     /// manager's reclamation callbacks — this cache's own among them — to evict.</summary>
@@ -52,8 +59,9 @@ public sealed class CacheLoadContext
         AcquisitionMode mode = AcquisitionMode.NonBlocking,
         TimeSpan timeout = default)
     {
-        CacheEntry entry = Entry;
-        ResourceStatus status = _manager!.TryAcquireUntracked(in metadata, out handle, name ?? entry.Key, mode, timeout, _owner);
+        CacheLoadSlot slot = Slot;
+        CacheEntry entry = slot.Entry!;
+        ResourceStatus status = slot.Manager!.TryAcquireUntracked(in metadata, out handle, name ?? entry.Key, mode, timeout, slot.Owner);
         if (status == ResourceStatus.Ok)
         {
             entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
@@ -91,12 +99,13 @@ public sealed class CacheLoadContext
     public async ValueTask<ResourceHandle> AcquireAsync(
         ResourceMetadata metadata, string? name = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        CacheEntry entry = Entry;
-        ResourceManager manager = _manager!;
-        ResourceOwner owner = _owner;
+        CacheLoadSlot slot = Slot;
+        CacheEntry entry = slot.Entry!;
+        ResourceManager manager = slot.Manager!;
+        ResourceOwner owner = slot.Owner;
         ResourceHandle handle = await manager.AcquireAsyncCore(metadata, name ?? entry.Key, owner, timeout, trackWait: false, cancellationToken)
             .ConfigureAwait(false);
-        if (!ReferenceEquals(_entry, entry))
+        if (!IsActive)
         {
             // The load ended while this waited (a loader that did not await its own acquisition): give it back.
             manager.Release(handle, owner);
@@ -138,25 +147,42 @@ public sealed class CacheLoadContext
         return dependency.Value;
     }
 
-    internal void Begin(ResourceManager manager, ResourceOwner owner, CacheEntry entry, string cacheName)
-    {
-        _manager = manager;
-        _owner = owner;
-        _entry = entry;
-        _cacheName = cacheName;
-    }
-
-    internal void End()
-    {
-        _manager = null;
-        _owner = default;
-        _entry = null;
-        _cacheName = string.Empty;
-    }
-
     /// <inheritdoc/>
-    public override string ToString() => _entry == null ? "CacheLoadContext(over)" : $"CacheLoadContext({_cacheName}: {_entry.Key})";
+    public override string ToString() => IsActive ? $"CacheLoadContext({_slot!.CacheName}: {_slot.Entry!.Key})" : "CacheLoadContext(over)";
 
     private static TResult ThrowInactive<TResult>() =>
         throw new InvalidOperationException("The load this context belongs to is over: a load context is valid only while its loader runs.");
+}
+
+/// <summary>A cache's recycled bookkeeping for one load at a time; <see cref="CacheLoadContext"/> copies name it with
+/// the version of their load, so a copy kept past its load is refused even after the slot serves another.</summary>
+internal sealed class CacheLoadSlot
+{
+    public ResourceManager? Manager;
+    public ResourceOwner Owner;
+    public CacheEntry? Entry;
+    public string CacheName = string.Empty;
+    public int Version;     // moves at the start and the end of every load
+
+    /// <summary>Starts a load: the context to hand to its loader.</summary>
+    public CacheLoadContext Begin(ResourceManager manager, ResourceOwner owner, CacheEntry entry, string cacheName)
+    {
+        Manager = manager;
+        Owner = owner;
+        Entry = entry;
+        CacheName = cacheName;
+        int version = Version + 1;
+        Volatile.Write(ref Version, version);
+        return new CacheLoadContext(this, version);
+    }
+
+    /// <summary>Ends the load: every copy of its context is refused from now on.</summary>
+    public void End()
+    {
+        Volatile.Write(ref Version, Version + 1);
+        Manager = null;
+        Owner = default;
+        Entry = null;
+        CacheName = string.Empty;
+    }
 }

@@ -4,7 +4,7 @@ namespace Flight.Hal.Resources;
 /// entry is never evicted. Release it with <see cref="Dispose"/> (or <see cref="Release"/>).</summary>
 /// <typeparam name="T">The cache's value type.</typeparam>
 /// <remarks>
-/// <para>A small struct (the entry, the reference's own record and the entry's generation). Copies are safe: each
+/// <para>A small struct (the entry, its key, the reference's own record and the entry's generation). Copies are safe: each
 /// <see cref="ResourceCache{T}.GetOrLoad(string, CacheLoader{T}, ResourcePriority, CacheMode)"/>, <see cref="AddRef"/> or
 /// <see cref="CacheWeakRef{T}.TryUpgrade"/> issues its own record, and releasing a copy of an already released reference
 /// finds that record gone (<see cref="ResourceStatus.StaleHandle"/>) and drops nobody else's count.</para>
@@ -15,12 +15,14 @@ namespace Flight.Hal.Resources;
 public readonly struct CacheRef<T> : IDisposable, IEquatable<CacheRef<T>>
 {
     private readonly ResourceCache<T>.Entry? _entry;
+    private readonly string? _key;       // kept: the entry object is recycled for other keys once unloaded
     private readonly Handle<CacheHold> _hold;
     private readonly int _generation;
 
     internal CacheRef(ResourceCache<T>.Entry entry, Handle<CacheHold> hold, int generation)
     {
         _entry = entry;
+        _key = entry.Key;
         _hold = hold;
         _generation = generation;
     }
@@ -33,7 +35,7 @@ public readonly struct CacheRef<T> : IDisposable, IEquatable<CacheRef<T>>
     public bool IsAlive => _entry != null && _entry.IsAlive(_generation);
 
     /// <summary>The key (readable even when stale; empty for <see langword="default"/>).</summary>
-    public string Key => _entry?.KeyOf(_generation) ?? string.Empty;
+    public string Key => _key ?? string.Empty;
 
     /// <summary>The cache this reference belongs to, or null for <see langword="default"/>.</summary>
     public ResourceCache<T>? Cache => _entry?.Owner;
@@ -54,7 +56,7 @@ public readonly struct CacheRef<T> : IDisposable, IEquatable<CacheRef<T>>
             {
                 throw new ResourceException(
                     ResourceStatus.StaleHandle,
-                    $"The cache entry '{_entry.KeyOf(_generation)}' this reference held was unloaded (by force, or its cache was disposed).");
+                    $"The cache entry '{_key}' this reference held was unloaded (by force, or its cache was disposed).");
             }
 
             return value;
@@ -97,7 +99,7 @@ public readonly struct CacheRef<T> : IDisposable, IEquatable<CacheRef<T>>
 
     /// <summary>A weak reference to the same entry: it does not keep the entry resident.</summary>
     /// <returns>The weak reference (stale at once if this one is).</returns>
-    public CacheWeakRef<T> ToWeak() => _entry == null ? default : new CacheWeakRef<T>(_entry, _generation);
+    public CacheWeakRef<T> ToWeak() => _entry == null ? default : new CacheWeakRef<T>(_entry, _key!, _generation);
 
     /// <summary>Releases this reference. When the entry's count reaches zero it stays resident, unreferenced, until
     /// evicted (a replaced version or private copy is unloaded at once).</summary>

@@ -8,11 +8,13 @@ namespace Flight.Hal.Resources;
 public readonly struct CacheWeakRef<T> : IEquatable<CacheWeakRef<T>>
 {
     private readonly ResourceCache<T>.Entry? _entry;
+    private readonly string? _key;
     private readonly int _generation;
 
-    internal CacheWeakRef(ResourceCache<T>.Entry entry, int generation)
+    internal CacheWeakRef(ResourceCache<T>.Entry entry, string key, int generation)
     {
         _entry = entry;
+        _key = key;
         _generation = generation;
     }
 
@@ -23,7 +25,7 @@ public readonly struct CacheWeakRef<T> : IEquatable<CacheWeakRef<T>>
     public bool IsAlive => _entry != null && _entry.IsAlive(_generation);
 
     /// <summary>The key (empty for <see langword="default"/>).</summary>
-    public string Key => _entry?.KeyOf(_generation) ?? string.Empty;
+    public string Key => _key ?? string.Empty;
 
     /// <summary>Takes a strong reference if the entry is still loaded.</summary>
     /// <param name="reference">The strong reference, or <see langword="default"/>.</param>

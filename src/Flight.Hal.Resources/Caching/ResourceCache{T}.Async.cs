@@ -100,7 +100,7 @@ public sealed partial class ResourceCache<T>
             _ = RunAsyncLoad(entry); // outside the lock; the loader's first part runs on this thread
         }
 
-        return AwaitLoadAsync(entry, generation, done, cancellationToken);
+        return AwaitLoadAsync(entry, key, generation, done, cancellationToken);
     }
 
     /// <summary>Where <paramref name="key"/>'s load stands.</summary>
@@ -156,7 +156,7 @@ public sealed partial class ResourceCache<T>
     }
 
     /// <summary>Waits for a load and takes this request's reserved reference.</summary>
-    private async ValueTask<CacheRef<T>> AwaitLoadAsync(Entry entry, int generation, Task done, CancellationToken cancellationToken)
+    private async ValueTask<CacheRef<T>> AwaitLoadAsync(Entry entry, string key, int generation, Task done, CancellationToken cancellationToken)
     {
         try
         {
@@ -197,7 +197,7 @@ public sealed partial class ResourceCache<T>
             ThrowHelper.ThrowResourceException(refused);
         }
 
-        throw new ResourceException(ResourceStatus.StaleHandle, $"'{entry.KeyOf(generation)}' in cache '{Name}' was unloaded by force before this request took its reference.");
+        throw new ResourceException(ResourceStatus.StaleHandle, $"'{key}' in cache '{Name}' was unloaded by force before this request took its reference.");
     }
 
     /// <summary>A waiter's token was cancelled: it stops waiting. Before the load publishes, it is unregistered (and the
@@ -236,15 +236,16 @@ public sealed partial class ResourceCache<T>
 
         if (cancelLoad != null)
         {
-            CancelLoad(cancelLoad);
+            CancelLoad(cancelLoad, entry.Key);
         }
 
         UnloadChain(victims);
     }
 
-    /// <summary>Cancels an async load's token (its loader's callbacks run here, outside the lock); a load that ended
+    /// <summary>Cancels an async load's token (its loader's callbacks run here, outside the lock). A callback that throws
+    /// is reported (<see cref="CacheCallbackKind.CancellationCallback"/>), never thrown at the caller; a load that ended
     /// meanwhile has disposed its source, which is then nothing to cancel.</summary>
-    private static void CancelLoad(CancellationTokenSource cancel)
+    private void CancelLoad(CancellationTokenSource cancel, string what)
     {
         try
         {
@@ -254,6 +255,10 @@ public sealed partial class ResourceCache<T>
         {
             // The load ended and its entry was recycled in between.
         }
+        catch (AggregateException thrown)
+        {
+            ReportFault(what, CacheCallbackKind.CancellationCallback, thrown);
+        }
     }
 
     /// <summary>Runs one async load to its end, then starts the next queued one.</summary>
@@ -261,8 +266,8 @@ public sealed partial class ResourceCache<T>
     {
         AsyncCacheLoader<T> loader = (AsyncCacheLoader<T>)entry.AsyncLoader!;
         CancellationToken token = entry.Cancel?.Token ?? _disposing.Token;
-        CacheLoadContext context = _contextPool.Get();
-        context.Begin(_manager, _owner, entry, _options.Name);
+        CacheLoadSlot slot = _contextPool.Get();
+        CacheLoadContext context = slot.Begin(_manager, _owner, entry, _options.Name);
         T value = default!;
         Exception? failure = null;
         try
@@ -284,8 +289,8 @@ public sealed partial class ResourceCache<T>
         }
         finally
         {
-            context.End();
-            _contextPool.Return(context);
+            slot.End();
+            _contextPool.Return(slot);
         }
 
         try

@@ -39,7 +39,7 @@ public sealed partial class ResourceCache<T> : IDisposable
     private readonly StringPool _keys = new(256);              // interns keys given as spans
     private readonly HandleTable<CacheHold> _holds;            // one record per outstanding strong reference
     private readonly ObjectPool<Entry> _entryPool;
-    private readonly ObjectPool<CacheLoadContext> _contextPool;
+    private readonly ObjectPool<CacheLoadSlot> _contextPool;
     private bool _disposed;
 
     // Counters and figures, under _lock.
@@ -55,6 +55,7 @@ public sealed partial class ResourceCache<T> : IDisposable
     private long _reloads;
     private readonly long[] _unloads = new long[(int)CacheUnloadReason.CacheDisposed + 1];
     private long _accessTick;
+    private long _loadOrder;            // entries' publication order (Dispose unloads newest first)
     private long _callbackFaults;
 
     /// <summary>Creates a cache over <paramref name="manager"/>.</summary>
@@ -73,6 +74,10 @@ public sealed partial class ResourceCache<T> : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBytes, nameof(options.MaxBytes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxReferences, nameof(options.MaxReferences));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConcurrentLoads, nameof(options.MaxConcurrentLoads));
+        if (options.EvictAtPressure is ResourcePressure pressure && (uint)pressure > (uint)ResourcePressure.Critical)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options.EvictAtPressure), pressure, "Unknown pressure level.");
+        }
         ObjectDisposedException.ThrowIf(manager.IsDisposed, manager);
         if (!manager.IsOwnOrNone(options.Owner))
         {
@@ -86,7 +91,7 @@ public sealed partial class ResourceCache<T> : IDisposable
         _spanMap = _map.GetAlternateLookup<ReadOnlySpan<char>>();
 #endif
         _entryPool = new DefaultObjectPool<Entry>(new EntryPolicy(this), 64);
-        _contextPool = new DefaultObjectPool<CacheLoadContext>(new ContextPolicy(), 8);
+        _contextPool = new DefaultObjectPool<CacheLoadSlot>(new ContextPolicy(), 8);
         _holds = new HandleTable<CacheHold>(options.MaxReferences, manager.Options.Allocator);
         if (options.EvictAtPressure is ResourcePressure level)
         {
@@ -384,18 +389,28 @@ public sealed partial class ResourceCache<T> : IDisposable
             }
 
             _disposed = true;
-            foreach (Entry entry in _live.ToArray())
+            var resident = new List<Entry>();
+            foreach (Entry entry in _live)
             {
                 if (entry.State == CacheEntry.Resident)
                 {
-                    TakeOutLocked(entry, CacheUnloadReason.CacheDisposed);
-                    entry.Next = victims;
-                    victims = entry;
+                    resident.Add(entry);
                 }
                 else if (entry.Cancel != null && !entry.Queued)
                 {
                     cancels.Add(entry.Cancel); // a running async load: told to stop; it unloads itself when it ends
                 }
+            }
+
+            // Newest load first: an entry finished loading after the dependencies it loaded, so it unloads (and its
+            // hook runs) before they do.
+            resident.Sort(static (a, b) => b.LoadOrder.CompareTo(a.LoadOrder));
+            for (int i = resident.Count - 1; i >= 0; i--)
+            {
+                Entry entry = resident[i];
+                TakeOutLocked(entry, CacheUnloadReason.CacheDisposed);
+                entry.Next = victims;
+                victims = entry;
             }
 
             while (_queue.TryDequeue(out Entry? waiting, out _))
@@ -409,10 +424,10 @@ public sealed partial class ResourceCache<T> : IDisposable
 
         foreach (CancellationTokenSource cancel in cancels)
         {
-            CancelLoad(cancel);
+            CancelLoad(cancel, "a running load");
         }
 
-        _disposing.Cancel(); // running loads that no waiter could cancel
+        CancelLoad(_disposing, "the running loads"); // those no waiter could cancel
 
         foreach (Entry waiting in queued)
         {
@@ -499,10 +514,10 @@ public sealed partial class ResourceCache<T> : IDisposable
 
     private CacheRef<T> Load(Entry entry, Handle<CacheHold> hold, CacheLoader<T> loader, CacheMode mode)
     {
-        CacheLoadContext context = _contextPool.Get();
+        CacheLoadSlot slot = _contextPool.Get();
         T value;
         Exception? failure = null;
-        context.Begin(_manager, _owner, entry, _options.Name);
+        CacheLoadContext context = slot.Begin(_manager, _owner, entry, _options.Name);
         try
         {
             value = loader(context);
@@ -518,8 +533,8 @@ public sealed partial class ResourceCache<T> : IDisposable
         }
         finally
         {
-            context.End();
-            _contextPool.Return(context);
+            slot.End();
+            _contextPool.Return(slot);
         }
 
         int generation = CompleteLoad(entry, hold, value, failure, mode);
@@ -587,6 +602,7 @@ public sealed partial class ResourceCache<T> : IDisposable
                 entry.AsyncWaiters = 0;
                 entry.RefCount = (hold.IsNull ? 0 : 1) + entry.Reserved;
                 entry.LastAccess = ++_accessTick;
+                entry.LoadOrder = ++_loadOrder;
                 _loads++;
                 if (entry.RefCount > 0)
                 {
@@ -946,8 +962,6 @@ public sealed partial class ResourceCache<T> : IDisposable
             return false;
         }
 
-        public string KeyOf(int generation) => Volatile.Read(ref Generation) == generation ? Key : "(an unloaded entry)";
-
         public CacheEntryInfo Describe() => new(
             Key,
             State == Loading ? CacheEntryState.Loading : RefCount > 0 ? CacheEntryState.Referenced : CacheEntryState.Unreferenced,
@@ -973,10 +987,10 @@ public sealed partial class ResourceCache<T> : IDisposable
         }
     }
 
-    private sealed class ContextPolicy : PooledObjectPolicy<CacheLoadContext>
+    private sealed class ContextPolicy : PooledObjectPolicy<CacheLoadSlot>
     {
-        public override CacheLoadContext Create() => new();
+        public override CacheLoadSlot Create() => new();
 
-        public override bool Return(CacheLoadContext context) => true;
+        public override bool Return(CacheLoadSlot slot) => true;
     }
 }

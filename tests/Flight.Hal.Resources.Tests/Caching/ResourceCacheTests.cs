@@ -467,20 +467,31 @@ public class ResourceCacheTests
     }
 
     [Fact]
-    public void ALoadContext_IsUnusableAfterItsLoad()
+    public void ALoadContext_IsUnusableAfterItsLoad_EvenWhileItsBookkeepingServesAnotherLoad()
     {
         using var manager = new ResourceManager(TestProfiles.Small());
         using var cache = new ResourceCache<Asset>(manager);
-        CacheLoadContext? kept = null;
+        CacheLoadContext kept = default;
         cache.GetOrLoad("a", context =>
         {
             kept = context;
             return new Asset(context.Key);
         }).Dispose();
 
-        Assert.Throws<InvalidOperationException>(() => kept!.Acquire(new ResourceMetadata(ResourceType.Memory, 64)));
-        Assert.Throws<InvalidOperationException>(() => kept!.Key);
+        Assert.False(kept.IsActive);
+        Assert.Throws<InvalidOperationException>(() => kept.Acquire(new ResourceMetadata(ResourceType.Memory, 64)));
+        Assert.Throws<InvalidOperationException>(() => kept.Key);
+
+        // The next load reuses the pooled bookkeeping: the kept copy must not come back to life and act on it.
+        Exception? misuse = null;
+        using CacheRef<Asset> b = cache.GetOrLoad("b", context =>
+        {
+            misuse = Record.Exception(() => kept.Acquire(new ResourceMetadata(ResourceType.Memory, 4096)));
+            return new Asset(context.Key);
+        });
+        Assert.IsType<InvalidOperationException>(misuse);
         Assert.Equal(0, MemoryBytes(manager));
+        Assert.Throws<InvalidOperationException>(() => default(CacheLoadContext).Key);
     }
 
     [Fact]
