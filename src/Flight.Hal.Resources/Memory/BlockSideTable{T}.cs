@@ -5,7 +5,7 @@ namespace Flight.Hal.Resources;
 
 /// <summary>A fixed native array of one <typeparamref name="T"/> per block of a <see cref="SlabPool"/>, indexed by the
 /// block's handle index, for records the pool's owner keeps beside each block (the manager's per-resource record).</summary>
-/// <remarks>Allocated once at full capacity (address space, untouched until used); freed by <see cref="Dispose"/> or the
+/// <remarks>Allocated once at full capacity and cleared (every record starts as <c>default</c>); freed by <see cref="Dispose"/> or the
 /// finalizer. Instances are not thread-safe: a slot belongs to whoever holds the block.</remarks>
 internal sealed unsafe class BlockSideTable<T> : IDisposable
     where T : unmanaged
@@ -27,6 +27,10 @@ internal sealed unsafe class BlockSideTable<T> : IDisposable
             GC.SuppressFinalize(this);
             throw new OutOfMemoryException($"Could not allocate {_bytes} bytes of per-block records.");
         }
+
+        // Cleared: a record is read for blocks its owner never wrote (a block rented around the manager), and memory
+        // left by an earlier owner of these bytes could pass for a live record.
+        new Span<byte>(_items, checked((int)_bytes)).Clear();
     }
 
     ~BlockSideTable()
