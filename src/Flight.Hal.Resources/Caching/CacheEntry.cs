@@ -148,3 +148,37 @@ internal static class CacheLoadWaits
         }
     }
 }
+
+/// <summary>The async loads the current flow of execution is inside (innermost first): an async loader's continuations
+/// carry it, so a request of that flow for one of these keys is a cycle, not a wait that could never end.</summary>
+internal sealed class CacheLoadChain(CacheEntry entry, int generation, CacheLoadChain? outer)
+{
+    private static readonly AsyncLocal<CacheLoadChain?> s_current = new();
+
+    public CacheEntry Entry { get; } = entry;
+
+    public int Generation { get; } = generation;
+
+    public CacheLoadChain? Outer { get; } = outer;
+
+    /// <summary>The innermost async load of this flow, or null outside every async loader.</summary>
+    public static CacheLoadChain? Current
+    {
+        get => s_current.Value;
+        set => s_current.Value = value;
+    }
+
+    /// <summary>Whether this flow is inside the load of <paramref name="entry"/>'s current life.</summary>
+    public static bool IsInside(CacheEntry entry)
+    {
+        for (CacheLoadChain? link = s_current.Value; link != null; link = link.Outer)
+        {
+            if (ReferenceEquals(link.Entry, entry) && link.Generation == Volatile.Read(ref entry.Generation))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -64,8 +64,7 @@ public readonly struct CacheLoadContext
         ResourceStatus status = slot.Manager!.TryAcquireUntracked(in metadata, out handle, name ?? entry.Key, mode, timeout, slot.Owner);
         if (status == ResourceStatus.Ok)
         {
-            entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
-            entry.Bytes += metadata.Size;
+            Record(entry, handle, in metadata);
         }
 
         return status;
@@ -112,8 +111,7 @@ public readonly struct CacheLoadContext
             throw new InvalidOperationException("The load this context belongs to ended while an acquisition for it was waiting.");
         }
 
-        entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
-        entry.Bytes += metadata.Size;
+        Record(entry, handle, in metadata);
         return handle;
     }
 
@@ -145,6 +143,16 @@ public readonly struct CacheLoadContext
         CacheRef<TDependency> dependency = cache.GetOrLoad(key, loader, priority);
         entry.Dependencies.Add(dependency.AsDependency());
         return dependency.Value;
+    }
+
+    /// <summary>Adds an acquisition to the entry (locked: an async loader's acquisitions may complete on two threads).</summary>
+    private static void Record(CacheEntry entry, ResourceHandle handle, in ResourceMetadata metadata)
+    {
+        lock (entry.Resources)
+        {
+            entry.Resources.Add(new HeldResource(handle, metadata.Type, metadata.Size));
+            Volatile.Write(ref entry.Bytes, entry.Bytes + metadata.Size);
+        }
     }
 
     /// <inheritdoc/>

@@ -61,7 +61,18 @@ public sealed partial class ResourceCache<T>
 
             if (found != null)
             {
-                entry = found; // loading (sync or async): wait for it
+                // Loading (sync or async): wait for it — unless this flow is inside that very load (a cycle).
+                entry = found;
+                if (CacheLoadChain.IsInside(entry))
+                {
+                    return ValueTask.FromException<CacheRef<T>>(new CacheLoadException(
+                        key, $"'{key}' in cache '{Name}' is being loaded by this load already: its loader depends on itself (a cycle)."));
+                }
+
+                if (entry.Queued && CacheLoadChain.Current != null)
+                {
+                    PromoteLocked(entry); // a load waits for it: it must not wait behind that load's own slot
+                }
             }
             else
             {
@@ -270,6 +281,7 @@ public sealed partial class ResourceCache<T>
         CacheLoadContext context = slot.Begin(_manager, _owner, entry, _options.Name);
         T value = default!;
         Exception? failure = null;
+        CacheLoadChain.Current = new CacheLoadChain(entry, entry.Generation, CacheLoadChain.Current); // this method's flow only
         try
         {
             token.ThrowIfCancellationRequested();
@@ -305,6 +317,16 @@ public sealed partial class ResourceCache<T>
         StartNextQueued();
     }
 
+    /// <summary>Starts a queued load at once, beyond <see cref="ResourceCacheOptions{T}.MaxConcurrentLoads"/>, because a
+    /// request that cannot wait behind the queue needs it (a blocked thread, or another load). Its queue slot is skipped
+    /// when reached.</summary>
+    private void PromoteLocked(Entry entry)
+    {
+        entry.Queued = false;
+        _running++;
+        ThreadPool.UnsafeQueueUserWorkItem(static queued => _ = queued.Owner.RunAsyncLoad(queued), entry, preferLocal: false);
+    }
+
     /// <summary>One async load has ended: starts the next queued one (on the thread pool), skipping loads whose waiters
     /// all gave up (they fail as cancelled, leaving nothing charged).</summary>
     private void StartNextQueued()
@@ -315,11 +337,17 @@ public sealed partial class ResourceCache<T>
             lock (_lock)
             {
                 _running--;
-                if (_queue.TryDequeue(out Entry? queued, out _))
+                while (_queue.TryDequeue(out Entry? queued, out _))
                 {
+                    if (!queued.Queued)
+                    {
+                        continue; // promoted (started already) while it waited
+                    }
+
                     queued.Queued = false;
                     _running++;
                     next = queued;
+                    break;
                 }
             }
 

@@ -415,8 +415,11 @@ public sealed partial class ResourceCache<T> : IDisposable
 
             while (_queue.TryDequeue(out Entry? waiting, out _))
             {
-                waiting.Queued = false;
-                queued.Add(waiting);
+                if (waiting.Queued) // else promoted: it is running, and was told to stop above
+                {
+                    waiting.Queued = false;
+                    queued.Add(waiting);
+                }
             }
 
             Monitor.PulseAll(_lock); // waiters for a load see the cache disposed
@@ -692,10 +695,15 @@ public sealed partial class ResourceCache<T> : IDisposable
     /// <paramref name="entry"/> to end. Rethrows its failure; throws on a load of this thread (a cycle).</summary>
     private void WaitForLoadLocked(Entry entry)
     {
-        if (entry.LoaderThread == Environment.CurrentManagedThreadId)
+        if (entry.LoaderThread == Environment.CurrentManagedThreadId || CacheLoadChain.IsInside(entry))
         {
             throw new CacheLoadException(
-                entry.Key, $"'{entry.Key}' in cache '{Name}' is being loaded by this thread already: its loader depends on itself (a cycle).");
+                entry.Key, $"'{entry.Key}' in cache '{Name}' is being loaded by this load already: its loader depends on itself (a cycle).");
+        }
+
+        if (entry.Queued)
+        {
+            PromoteLocked(entry); // a blocked thread (maybe a loader another load waits for) does not wait behind the queue
         }
 
         if (!CacheLoadWaits.TryBeginWait(entry))
