@@ -143,9 +143,9 @@ public sealed partial class ResourceCache<T>
             double progress = 0;
             foreach (Entry entry in _live)
             {
-                if (entry.State != CacheEntry.Loading)
+                if (entry.State != CacheEntry.Loading || entry.Cancel?.IsCancellationRequested == true)
                 {
-                    continue;
+                    continue; // a cancelled load is ending (a queued one fails without running when its turn comes)
                 }
 
                 if (entry.Queued)

@@ -958,12 +958,23 @@ public sealed partial class ResourceCache<T> : IDisposable
 
         public bool IsAlive(int generation) => Volatile.Read(ref Generation) == generation && Volatile.Read(ref State) == Resident;
 
+        /// <summary>The value of the life <paramref name="generation"/>, read without the lock: the life is checked
+        /// before and after the read, with a load-load barrier between (a no-op on x64), so a value of a later life is
+        /// never returned on a weakly ordered CPU either.</summary>
         public bool TryGetValue(int generation, out T value)
         {
-            value = Value;
             if (IsAlive(generation))
             {
-                return true;
+                value = Value;
+#if NET10_0_OR_GREATER
+                Volatile.ReadBarrier();
+#else
+                Interlocked.MemoryBarrier();
+#endif
+                if (Volatile.Read(ref Generation) == generation)
+                {
+                    return true;
+                }
             }
 
             value = default!;
@@ -988,9 +999,10 @@ public sealed partial class ResourceCache<T> : IDisposable
 
         public override bool Return(Entry entry)
         {
-            entry.Generation++; // a weak reference to its last life never upgrades to its next
-            entry.Reset();
+            Volatile.Write(ref entry.Generation, entry.Generation + 1); // a weak reference to its last life never upgrades to its next
+            Interlocked.MemoryBarrier(); // the new generation is visible before the value changes (TryGetValue reads without the lock)
             entry.Value = default!;
+            entry.Reset();
             return true;
         }
     }
