@@ -2,6 +2,9 @@ using Flight.Hal.Resources.Tests.TestSupport;
 
 namespace Flight.Hal.Resources.Tests.Caching;
 
+/// <summary>The adversarial review's stress: sync loads with dependencies, private copies, async loads with random
+/// cancellation, forced unloads and unload-unused on three threads, and Dispose during loads every other round; hooks
+/// balance, nothing stays charged, no reference resolves to another key.</summary>
 public class ResourceCacheReviewStressTests
 {
     [Fact]
@@ -39,7 +42,11 @@ public class ResourceCacheReviewStressTests
 
             using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
             var wrong = 0;
-            Task Worker(int seed) => Task.Run(async () =>
+            // Each worker on a thread of its own, waiting for its async requests there: the thread pool stays free for the
+            // async loads and their continuations (workers looping on pool threads starved them, and the test ran 18 s).
+            Task Worker(int seed) => Task.Factory.StartNew(() => Body(seed), TaskCreationOptions.LongRunning);
+
+            void Body(int seed)
             {
                 var random = new Random(seed);
                 var held = new List<CacheRef<string>>();
@@ -60,7 +67,7 @@ public class ResourceCacheReviewStressTests
                             string key = "async/" + random.Next(10);
                             using var cts = new CancellationTokenSource();
                             if (random.Next(3) == 0) cts.CancelAfter(random.Next(3));
-                            var r = await cache.LoadAsync(key, slow, cancellationToken: cts.Token);
+                            var r = cache.LoadAsync(key, slow, cancellationToken: cts.Token).AsTask().GetAwaiter().GetResult();
                             if (r.TryGetValue(out string? v) && v != key) Interlocked.Increment(ref wrong);
                             held.Add(r);
                         }
@@ -86,7 +93,7 @@ public class ResourceCacheReviewStressTests
                 }
 
                 foreach (var r in held) r.Release();
-            });
+            }
 
             Task[] workers = [Worker(round * 10 + 1), Worker(round * 10 + 2), Worker(round * 10 + 3)];
             await Task.Delay(500);
