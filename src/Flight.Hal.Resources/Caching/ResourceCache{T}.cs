@@ -111,6 +111,9 @@ public sealed partial class ResourceCache<T> : IDisposable
     /// <summary>Its settings.</summary>
     public ResourceCacheOptions<T> Options => _options;
 
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed);
+
     /// <summary>Raised (on the thread that ran it) when a loaded or unloaded hook, or a value's Dispose, throws. The
     /// exception is caught; the load or unload goes on and the accounting stays exact.</summary>
     /// <remarks>An exception thrown by a handler of this event is swallowed.</remarks>

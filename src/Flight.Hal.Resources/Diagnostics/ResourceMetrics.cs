@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Flight.Hal.Resources;
+
+/// <summary>The library's <see cref="System.Diagnostics.Metrics"/> instruments, on the meter
+/// <see cref="MeterName"/>: what managers and caches you <see cref="Track(ResourceManager, string?)"/> report to
+/// <c>dotnet-counters</c>, OpenTelemetry or a <see cref="MeterListener"/>.</summary>
+/// <remarks>
+/// <para>Every instrument is observable: it reads the figures the manager and cache keep anyway (<see cref="ResourceStats"/>,
+/// <see cref="RegionStats"/>, <see cref="PoolStats"/>, <see cref="CacheStats"/>) when a listener collects, so tracking
+/// adds nothing to any acquire or release, listened to or not.</para>
+/// <para>Gauges: per type (tags <c>manager</c>, <c>profile</c>, <c>type</c>) current, peak and budget bytes and the
+/// pressure level; per region (<c>manager</c>, <c>profile</c>, <c>region</c>) used and free bytes, the largest free
+/// block and fragmentation; per pool (<c>manager</c>, <c>pool</c>) used and capacity blocks; per cache (<c>cache</c>,
+/// <c>manager</c>) entries and resident bytes. Counters (cumulative, observable): per type acquisitions, releases,
+/// failures, emergency overruns and reclamations; per cache hits, misses, loads and evictions.</para>
+/// <para>A tracked manager or cache is held weakly and reported until its tracking is disposed, or it is disposed or
+/// collected. Thread-safe.</para>
+/// </remarks>
+public static class ResourceMetrics
+{
+    /// <summary>The meter's name: <c>dotnet-counters monitor --counters Flight.Hal.Resources -p PID</c>.</summary>
+    public const string MeterName = "Flight.Hal.Resources";
+
+    private static readonly object s_lock = new();
+    private static readonly List<TrackedManager> s_managers = [];
+    private static readonly List<TrackedCache> s_caches = [];
+    private static readonly ResourceType[] s_types = Enum.GetValues<ResourceType>();
+    private static readonly Meter s_meter = CreateMeter();
+
+    /// <summary>The meter (for a listener that filters by instance).</summary>
+    public static Meter Meter => s_meter;
+
+    /// <summary>Reports <paramref name="manager"/>'s figures under the tag <c>manager</c> = <paramref name="name"/>.</summary>
+    /// <param name="manager">The manager.</param>
+    /// <param name="name">Its name in the tags; the profile's name by default.</param>
+    /// <returns>Dispose to stop reporting it (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="manager"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The manager is disposed.</exception>
+    public static IDisposable Track(ResourceManager manager, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        if (name != null && name.Length == 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(name), "A manager's metrics name is not empty; pass null for the profile's name.");
+        }
+
+        ObjectDisposedException.ThrowIf(manager.IsDisposed, manager);
+        var tracked = new TrackedManager(new WeakReference<ResourceManager>(manager), name ?? manager.Profile.Name, manager.Profile.Name);
+        lock (s_lock)
+        {
+            s_managers.Add(tracked);
+        }
+
+        return new Untrack(() =>
+        {
+            lock (s_lock)
+            {
+                s_managers.Remove(tracked);
+            }
+        });
+    }
+
+    /// <summary>Reports <paramref name="cache"/>'s figures under the tag <c>cache</c> = its name.</summary>
+    /// <typeparam name="T">The cache's value type.</typeparam>
+    /// <param name="cache">The cache.</param>
+    /// <param name="managerName">The <c>manager</c> tag; the manager's profile name by default.</param>
+    /// <returns>Dispose to stop reporting it (idempotent).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="cache"/> is null.</exception>
+    public static IDisposable Track<T>(ResourceCache<T> cache, string? managerName = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        var weak = new WeakReference<ResourceCache<T>>(cache);
+        var tracked = new TrackedCache(
+            cache.Name,
+            managerName ?? cache.Manager.Profile.Name,
+            () => weak.TryGetTarget(out ResourceCache<T>? live) && live is { IsDisposed: false, Manager.IsDisposed: false } ? live.GetStats() : null);
+        lock (s_lock)
+        {
+            s_caches.Add(tracked);
+        }
+
+        return new Untrack(() =>
+        {
+            lock (s_lock)
+            {
+                s_caches.Remove(tracked);
+            }
+        });
+    }
+
+    private static Meter CreateMeter()
+    {
+        var meter = new Meter(MeterName, typeof(ResourceMetrics).Assembly.GetName().Version?.ToString());
+
+        // Per type.
+        meter.CreateObservableGauge("flight.resources.type.current", () => ObserveTypes(s => s.CurrentBytes), "By", "Bytes in use per resource type.");
+        meter.CreateObservableGauge("flight.resources.type.peak", () => ObserveTypes(s => s.PeakBytes), "By", "Peak bytes in use per resource type.");
+        meter.CreateObservableGauge("flight.resources.type.budget", ObserveBudgets, "By", "The budget per resource type.");
+        meter.CreateObservableGauge("flight.resources.type.pressure", () => ObserveTypes(s => (long)s.Pressure), "{level}", "Pressure level per type: 0 None .. 4 Critical.");
+        meter.CreateObservableCounter("flight.resources.type.acquisitions", () => ObserveTypes(s => s.Acquisitions), "{acquisition}", "Successful acquisitions per type.");
+        meter.CreateObservableCounter("flight.resources.type.releases", () => ObserveTypes(s => s.Releases), "{release}", "Releases per type.");
+        meter.CreateObservableCounter("flight.resources.type.failures", () => ObserveTypes(s => s.Failures), "{failure}", "Refused acquisitions per type.");
+        meter.CreateObservableCounter("flight.resources.type.emergency_overruns", () => ObserveTypes(s => s.EmergencyOverruns), "{acquisition}", "Emergency acquisitions past the budget per type.");
+        meter.CreateObservableCounter("flight.resources.type.reclamations", () => ObserveTypes(s => s.Reclamations), "{reclamation}", "Reclamation requests per type.");
+
+        // Per region.
+        meter.CreateObservableGauge("flight.resources.region.used", () => ObserveRegions(r => r.UsedBytes), "By", "Bytes allocated per memory region.");
+        meter.CreateObservableGauge("flight.resources.region.free", () => ObserveRegions(r => r.FreeBytes), "By", "Free bytes per memory region.");
+        meter.CreateObservableGauge("flight.resources.region.largest_free_block", () => ObserveRegions(r => r.LargestFreeBlock), "By", "The largest free block per region.");
+        meter.CreateObservableGauge("flight.resources.region.fragmentation", ObserveFragmentation, "1", "1 - largest free block / free bytes, per region.");
+
+        // Per pool.
+        meter.CreateObservableGauge("flight.resources.pool.used", () => ObservePools(p => p.UsedBlocks), "{block}", "Blocks rented per pool.");
+        meter.CreateObservableGauge("flight.resources.pool.capacity", () => ObservePools(p => p.CapacityBlocks), "{block}", "The most blocks per pool.");
+
+        // Per cache.
+        meter.CreateObservableGauge("flight.resources.cache.entries", () => ObserveCaches(c => c.Entries), "{entry}", "Entries per cache.");
+        meter.CreateObservableGauge("flight.resources.cache.resident", () => ObserveCaches(c => c.ResidentBytes), "By", "Resident bytes per cache.");
+        meter.CreateObservableCounter("flight.resources.cache.hits", () => ObserveCaches(c => c.Hits), "{request}", "Requests served by a loaded entry.");
+        meter.CreateObservableCounter("flight.resources.cache.misses", () => ObserveCaches(c => c.Misses), "{request}", "Requests that had to load.");
+        meter.CreateObservableCounter("flight.resources.cache.loads", () => ObserveCaches(c => c.Loads), "{load}", "Successful loads.");
+        meter.CreateObservableCounter("flight.resources.cache.evictions", () => ObserveCaches(c => c.Evictions), "{entry}", "Unreferenced entries evicted.");
+        return meter;
+    }
+
+    /// <summary>The managers still alive and tracked (the dead ones are dropped).</summary>
+    private static List<(ResourceManager Manager, TrackedManager Tracked)> LiveManagers()
+    {
+        var live = new List<(ResourceManager, TrackedManager)>();
+        lock (s_lock)
+        {
+            for (int i = s_managers.Count - 1; i >= 0; i--)
+            {
+                if (s_managers[i].Manager.TryGetTarget(out ResourceManager? manager) && !manager.IsDisposed)
+                {
+                    live.Add((manager, s_managers[i]));
+                }
+                else
+                {
+                    s_managers.RemoveAt(i);
+                }
+            }
+        }
+
+        live.Reverse();
+        return live;
+    }
+
+    private static List<Measurement<long>> ObserveTypes(Func<ResourceStats, long> figure)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            foreach (ResourceType type in s_types)
+            {
+                TryAdd(measurements, manager, () => new Measurement<long>(
+                    figure(manager.GetStats(type)), Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObserveBudgets()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            foreach (ResourceType type in s_types)
+            {
+                TryAdd(measurements, manager, () => new Measurement<long>(
+                    manager.GetBudget(type).MaxBytes, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObserveRegions(Func<RegionStats, long> figure)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            TryRegions(manager, regions =>
+            {
+                foreach (RegionStats region in regions)
+                {
+                    measurements.Add(new Measurement<long>(figure(region), Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("region", region.Name)));
+                }
+            });
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<double>> ObserveFragmentation()
+    {
+        var measurements = new List<Measurement<double>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            TryRegions(manager, regions =>
+            {
+                foreach (RegionStats region in regions)
+                {
+                    measurements.Add(new Measurement<double>(region.Fragmentation, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("region", region.Name)));
+                }
+            });
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObservePools(Func<PoolStats, long> figure)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            try
+            {
+                foreach (SlabPool pool in manager.Pools.Pools)
+                {
+                    PoolStats stats = pool.GetStats();
+                    measurements.Add(new Measurement<long>(figure(stats), Tag("manager", tracked.Name), Tag("pool", $"{stats.Type}/{stats.BlockSize}")));
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while being read: it is dropped at the next collection.
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObserveCaches(Func<CacheStats, long> figure)
+    {
+        TrackedCache[] caches;
+        lock (s_lock)
+        {
+            caches = [.. s_caches];
+        }
+
+        var measurements = new List<Measurement<long>>();
+        foreach (TrackedCache cache in caches)
+        {
+            CacheStats? stats;
+            try
+            {
+                stats = cache.Stats();
+            }
+            catch (ObjectDisposedException)
+            {
+                stats = null;
+            }
+
+            if (stats is CacheStats live)
+            {
+                measurements.Add(new Measurement<long>(figure(live), Tag("cache", cache.Name), Tag("manager", cache.ManagerName)));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static void TryAdd<TValue>(List<Measurement<TValue>> measurements, ResourceManager manager, Func<Measurement<TValue>> read)
+        where TValue : struct
+    {
+        try
+        {
+            measurements.Add(read());
+        }
+        catch (ObjectDisposedException)
+        {
+            // The manager was disposed while being read: nothing to report for it.
+        }
+        catch (ArgumentOutOfRangeException) when (manager.IsDisposed)
+        {
+        }
+    }
+
+    private static void TryRegions(ResourceManager manager, Action<RegionStats[]> report)
+    {
+        try
+        {
+            report(manager.GetRegionStats());
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while being read.
+        }
+    }
+
+    private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
+
+    private sealed record TrackedManager(WeakReference<ResourceManager> Manager, string Name, string Profile);
+
+    private sealed record TrackedCache(string Name, string ManagerName, Func<CacheStats?> Stats);
+
+    private sealed class Untrack(Action untrack) : IDisposable
+    {
+        private Action? _untrack = untrack;
+
+        public void Dispose() => Interlocked.Exchange(ref _untrack, null)?.Invoke();
+    }
+}
