@@ -14,7 +14,8 @@ namespace Flight.Hal.Resources;
 /// pressure level; per region (<c>manager</c>, <c>profile</c>, <c>region</c>) used and free bytes, the largest free
 /// block and fragmentation; per pool (<c>manager</c>, <c>pool</c>) used and capacity blocks; per cache (<c>cache</c>,
 /// <c>manager</c>) entries and resident bytes. Counters (cumulative, observable): per type acquisitions, releases,
-/// failures, emergency overruns and reclamations; per cache hits, misses, loads and evictions.</para>
+/// failures (also by status, tag <c>status</c>, for the statuses seen), emergency overruns and reclamations; per cache hits,
+/// misses, loads and evictions.</para>
 /// <para>A tracked manager or cache is held weakly and reported until its tracking is disposed, or it is disposed or
 /// collected. Thread-safe.</para>
 /// </remarks>
@@ -27,6 +28,7 @@ public static class ResourceMetrics
     private static readonly List<TrackedManager> s_managers = [];
     private static readonly List<TrackedCache> s_caches = [];
     private static readonly ResourceType[] s_types = Enum.GetValues<ResourceType>();
+    private static readonly ResourceStatus[] s_refusals = [.. Enum.GetValues<ResourceStatus>().Where(s => s != ResourceStatus.Ok)];
     private static readonly Meter s_meter = CreateMeter();
 
     /// <summary>The meter (for a listener that filters by instance).</summary>
@@ -103,6 +105,7 @@ public static class ResourceMetrics
         meter.CreateObservableCounter("flight.resources.type.acquisitions", () => ObserveTypes(s => s.Acquisitions), "{acquisition}", "Successful acquisitions per type.");
         meter.CreateObservableCounter("flight.resources.type.releases", () => ObserveTypes(s => s.Releases), "{release}", "Releases per type.");
         meter.CreateObservableCounter("flight.resources.type.failures", () => ObserveTypes(s => s.Failures), "{failure}", "Refused acquisitions per type.");
+        meter.CreateObservableCounter("flight.resources.type.failures_by_status", ObserveFailuresByStatus, "{failure}", "Refused acquisitions per type and status.");
         meter.CreateObservableCounter("flight.resources.type.emergency_overruns", () => ObserveTypes(s => s.EmergencyOverruns), "{acquisition}", "Emergency acquisitions past the budget per type.");
         meter.CreateObservableCounter("flight.resources.type.reclamations", () => ObserveTypes(s => s.Reclamations), "{reclamation}", "Reclamation requests per type.");
 
@@ -158,6 +161,28 @@ public static class ResourceMetrics
             {
                 TryAdd(measurements, manager, () => new Measurement<long>(
                     figure(manager.GetStats(type)), Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObserveFailuresByStatus()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            foreach (ResourceType type in s_types)
+            {
+                foreach (ResourceStatus status in s_refusals)
+                {
+                    long count = manager.GetFailureCount(type, status);
+                    if (count != 0)
+                    {
+                        measurements.Add(new Measurement<long>(
+                            count, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString()), Tag("status", status.ToString())));
+                    }
+                }
             }
         }
 

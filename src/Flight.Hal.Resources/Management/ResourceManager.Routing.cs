@@ -142,7 +142,7 @@ public sealed partial class ResourceManager
 
         if (status != ResourceStatus.Ok)
         {
-            _budgets.CountFailure(metadata.Type); // one failure per refused call, whatever was tried on the way
+            CountFailure(metadata.Type, status); // one failure per refused call, whatever was tried on the way
         }
 
         return status;

@@ -331,7 +331,7 @@ public sealed partial class ResourceManager
 
         if (key == NoWait)
         {
-            _budgets.CountFailure(metadata.Type);
+            CountFailure(metadata.Type, status);
             return ValueTask.FromException<ResourceHandle>(new ResourceException(status)); // no release can help
         }
 
@@ -473,7 +473,7 @@ public sealed partial class ResourceManager
             throw;
         }
 
-        _budgets.CountFailure(metadata.Type); // one failure per refused call
+        CountFailure(metadata.Type, outcome); // one failure per refused call
         throw new ResourceException(outcome);
     }
 }

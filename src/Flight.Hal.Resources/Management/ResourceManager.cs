@@ -295,7 +295,47 @@ public sealed partial class ResourceManager : IDisposable
     }
 
     /// <summary>Counts a request refused before it reached the manager (a scope with no page left for its handle).</summary>
-    internal void CountRefusal(ResourceType type) => _budgets.CountFailure(type);
+    internal void CountRefusal(ResourceType type, ResourceStatus status) => CountFailure(type, status);
+
+    private const int StatusSlots = 16; // statuses 0..13 by value, then InvalidArgument and InternalError
+    private readonly long[] _failuresByStatus = new long[ResourceTypes.Count * StatusSlots];
+
+    /// <summary>How many acquisitions of <paramref name="type"/> were refused with <paramref name="status"/> since the
+    /// manager was created (the per-status breakdown of <see cref="ResourceStats.Failures"/>; an async wait ended by its
+    /// cancellation token counts there under no status).</summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="status">A refusal status.</param>
+    /// <returns>The count.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    public long GetFailureCount(ResourceType type, ResourceStatus status)
+    {
+        if (!ResourceTypes.IsDefined(type))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(type), type, "Unknown resource type.");
+        }
+
+        int slot = StatusSlot(status);
+        return slot < 0 ? 0 : Volatile.Read(ref _failuresByStatus[((int)type * StatusSlots) + slot]);
+    }
+
+    /// <summary>Counts one refused call: the type's failure, and its status.</summary>
+    private void CountFailure(ResourceType type, ResourceStatus status)
+    {
+        _budgets.CountFailure(type);
+        int slot = StatusSlot(status);
+        if (slot >= 0)
+        {
+            Interlocked.Increment(ref _failuresByStatus[((int)type * StatusSlots) + slot]);
+        }
+    }
+
+    private static int StatusSlot(ResourceStatus status) => status switch
+    {
+        ResourceStatus.InvalidArgument => StatusSlots - 2,
+        ResourceStatus.InternalError => StatusSlots - 1,
+        _ when (uint)status > 0 && (uint)status < StatusSlots - 2 => (int)status,
+        _ => -1,
+    };
 
     /// <summary>Adapts an action to <see cref="IDisposable"/> for the construction clean-up list.</summary>
     private sealed class Disposer(Action dispose) : IDisposable

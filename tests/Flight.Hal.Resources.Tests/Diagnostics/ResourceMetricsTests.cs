@@ -70,6 +70,8 @@ public class ResourceMetricsTests
         Assert.Equal((double)memory.Pressure, Single(all, "flight.resources.type.pressure", name, "type", "Memory"));
         Assert.Equal(2, Single(all, "flight.resources.type.acquisitions", name, "type", "Memory"));
         Assert.Equal(1, Single(all, "flight.resources.type.failures", name, "type", "Memory"));
+        Assert.Equal(1, all.Single(m => m.Instrument == "flight.resources.type.failures_by_status" && m.Tags.GetValueOrDefault("manager") == name).Value);
+        Assert.Equal("BudgetExceeded", all.Single(m => m.Instrument == "flight.resources.type.failures_by_status" && m.Tags.GetValueOrDefault("manager") == name).Tags["status"]);
         Assert.Equal(0, Single(all, "flight.resources.type.releases", name, "type", "Memory"));
         Assert.Equal(0, Single(all, "flight.resources.type.emergency_overruns", name, "type", "Memory"));
         Assert.Equal(memory.Reclamations, Single(all, "flight.resources.type.reclamations", name, "type", "Memory"));
@@ -126,5 +128,26 @@ public class ResourceMetricsTests
         Assert.Throws<ArgumentException>(() => ResourceMetrics.Track(manager, ""));
         Assert.Throws<ArgumentNullException>(() => ResourceMetrics.Track((ResourceCache<int>)null!));
         Assert.Equal(ResourceMetrics.MeterName, ResourceMetrics.Meter.Name);
+    }
+
+    [Fact]
+    public async Task FailuresAreCountedByStatus_AndSumToTheTypesFailures()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small());
+        const long Ordinary = TestProfiles.MemoryBudget - TestProfiles.MemoryReserve;
+        ResourceHandle all = manager.Acquire(new ResourceMetadata(ResourceType.Memory, Ordinary));
+        manager.TryAcquire(new ResourceMetadata(ResourceType.Memory, 64), out _);                                     // BudgetExceeded
+        manager.TryAcquire(new ResourceMetadata(ResourceType.Memory, 64), out _, mode: AcquisitionMode.Timeout, timeout: TimeSpan.FromMilliseconds(20)); // Timeout
+        await Assert.ThrowsAsync<ResourceException>(() => manager.AcquireAsync(new ResourceMetadata(ResourceType.Memory, 64), timeout: TimeSpan.Zero).AsTask()); // Timeout
+        manager.TryAcquire(new ResourceMetadata(ResourceType.Custom, 4L << 20), out _);                               // RegionExhausted
+
+        Assert.Equal(1, manager.GetFailureCount(ResourceType.Memory, ResourceStatus.BudgetExceeded));
+        Assert.Equal(2, manager.GetFailureCount(ResourceType.Memory, ResourceStatus.Timeout));
+        Assert.Equal(1, manager.GetFailureCount(ResourceType.Custom, ResourceStatus.RegionExhausted));
+        Assert.Equal(manager.GetStats(ResourceType.Memory).Failures,
+            Enum.GetValues<ResourceStatus>().Sum(status => manager.GetFailureCount(ResourceType.Memory, status)));
+        Assert.Equal(0, manager.GetFailureCount(ResourceType.Memory, ResourceStatus.Ok));
+        Assert.Throws<ArgumentOutOfRangeException>(() => manager.GetFailureCount((ResourceType)99, ResourceStatus.Timeout));
+        manager.Release(all);
     }
 }
