@@ -11,7 +11,7 @@ namespace Flight.Hal.Resources;
 /// <see cref="RegionStats"/>, <see cref="PoolStats"/>, <see cref="CacheStats"/>) when a listener collects, so tracking
 /// adds nothing to any acquire or release, listened to or not.</para>
 /// <para>Gauges: per type (tags <c>manager</c>, <c>profile</c>, <c>type</c>) current, peak and budget bytes and the
-/// pressure level; per region (<c>manager</c>, <c>profile</c>, <c>region</c>) used and free bytes, the largest free
+/// pressure level; per owner (<c>manager</c>, <c>owner</c>) the bytes its handles hold; per region (<c>manager</c>, <c>profile</c>, <c>region</c>) used and free bytes, the largest free
 /// block and fragmentation; per pool (<c>manager</c>, <c>pool</c>) used and capacity blocks; per cache (<c>cache</c>,
 /// <c>manager</c>) entries and resident bytes. Counters (cumulative, observable): per type acquisitions, releases,
 /// failures (also by status, tag <c>status</c>, for the statuses seen), emergency overruns and reclamations; per cache hits,
@@ -109,6 +109,9 @@ public static class ResourceMetrics
         meter.CreateObservableCounter("flight.resources.type.emergency_overruns", () => ObserveTypes(s => s.EmergencyOverruns), "{acquisition}", "Emergency acquisitions past the budget per type.");
         meter.CreateObservableCounter("flight.resources.type.reclamations", () => ObserveTypes(s => s.Reclamations), "{reclamation}", "Reclamation requests per type.");
 
+        // Per owner.
+        meter.CreateObservableGauge("flight.resources.owner.bytes", ObserveOwners, "By", "Bytes each owner's live handles hold.");
+
         // Per region.
         meter.CreateObservableGauge("flight.resources.region.used", () => ObserveRegions(r => r.UsedBytes), "By", "Bytes allocated per memory region.");
         meter.CreateObservableGauge("flight.resources.region.free", () => ObserveRegions(r => r.FreeBytes), "By", "Free bytes per memory region.");
@@ -183,6 +186,27 @@ public static class ResourceMetrics
                             count, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString()), Tag("status", status.ToString())));
                     }
                 }
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<Measurement<long>> ObserveOwners()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        {
+            try
+            {
+                foreach (OwnerStats owner in manager.GetOwnerStats())
+                {
+                    measurements.Add(new Measurement<long>(owner.Bytes, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("owner", owner.Owner.Name)));
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while being read.
             }
         }
 

@@ -101,6 +101,75 @@ public sealed partial class ResourceManager
 
     private string OwnerName(int id) => id == 0 ? ResourceOwner.None.Name : _owners.NameOf(id);
 
+    /// <summary>Who holds the memory: every owner with its live handles and the bytes they count against the budgets.</summary>
+    /// <returns>One entry per owner ever created (in creation order), holding or not.</returns>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    /// <remarks>Anonymous resources belong to no owner and are not in it. Memory shared between owners counts for each
+    /// owner that holds a handle to it. O(owners + registered resources), under the registry lock.</remarks>
+    public OwnerStats[] GetOwnerStats()
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            int owners = _graph.OwnerCount;
+            var handles = new int[owners + 1];
+            foreach (HandleTable<Entry>.Entry slot in _registry)
+            {
+                handles[slot.Value.Owner]++;
+            }
+
+            var stats = new OwnerStats[owners];
+            for (int id = 1; id <= owners; id++)
+            {
+                stats[id - 1] = new OwnerStats(new ResourceOwner(id, _id, _owners.NameOf(id)), handles[id], OwnerBytesLocked(id, type: null));
+            }
+
+            return stats;
+        }
+    }
+
+    /// <summary>The bytes of <paramref name="type"/> that <paramref name="owner"/>'s live handles count against its budget.</summary>
+    /// <param name="owner">One of this manager's owners.</param>
+    /// <param name="type">The resource type.</param>
+    /// <returns>The bytes (shared memory counts for every owner holding it).</returns>
+    /// <exception cref="ArgumentException"><paramref name="owner"/> is none or another manager's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is unknown.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public long GetOwnerBytes(ResourceOwner owner, ResourceType type)
+    {
+        ThrowIfDisposed();
+        if (owner.IsNone || owner.ManagerId != _id)
+        {
+            ThrowHelper.ThrowArgument(nameof(owner), "An owner of this manager is required.");
+        }
+
+        if (!ResourceTypes.IsDefined(type))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(type), type, "Unknown resource type.");
+        }
+
+        lock (_lock)
+        {
+            return OwnerBytesLocked(owner.Id, type);
+        }
+    }
+
+    private long OwnerBytesLocked(int owner, ResourceType? type)
+    {
+        if (type is ResourceType one)
+        {
+            return _graph.Holdings(owner, (int)one);
+        }
+
+        long bytes = 0;
+        for (int t = 0; t < ResourceTypes.Count; t++)
+        {
+            bytes += _graph.Holdings(owner, t); // the type keys (regions follow them)
+        }
+
+        return bytes;
+    }
+
     /// <summary>Whether <paramref name="owner"/> is none or one of this manager's.</summary>
     internal bool IsOwnOrNone(ResourceOwner owner) => owner.ManagerId == 0 || owner.ManagerId == _id;
 

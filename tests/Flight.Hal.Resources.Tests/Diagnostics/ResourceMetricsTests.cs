@@ -78,6 +78,9 @@ public class ResourceMetricsTests
         Assert.Equal(2048, Single(all, "flight.resources.type.current", name, "type", "Hardware"));
         Assert.All(all.Where(m => m.Tags.GetValueOrDefault("manager") == name && m.Tags.ContainsKey("profile")), m => Assert.Equal("test-small", m.Tags["profile"]));
 
+        Assert.Equal(2048, all.Single(m => m.Instrument == "flight.resources.owner.bytes" && m.Tags.GetValueOrDefault("manager") == name
+            && m.Tags.GetValueOrDefault("owner") == cache.Owner.Name).Value); // the cache's owner holds the loaded texture
+
         RegionStats main = manager.GetRegionStats(RegionKind.Main);
         Assert.Equal(main.UsedBytes, Single(all, "flight.resources.region.used", name, "region", "main"));
         Assert.Equal(main.FreeBytes, Single(all, "flight.resources.region.free", name, "region", "main"));
