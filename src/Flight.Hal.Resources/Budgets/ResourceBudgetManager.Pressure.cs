@@ -131,6 +131,11 @@ public sealed partial class ResourceBudgetManager
 
     private void Notify(ResourceType type, ResourcePressure previous, ResourcePressure current)
     {
+        if (ResourceEventSource.Log.IsEnabled())
+        {
+            ResourceEventSource.Log.PressureChanged((long)type, (long)previous, (long)current, GetStats(type).CurrentBytes);
+        }
+
         PressureCallback[] callbacks = Volatile.Read(ref _pressureCallbacks);
         if (callbacks.Length == 0)
         {

@@ -291,6 +291,11 @@ public sealed partial class ResourceBudgetManager
 
             Interlocked.Increment(ref account.Reclamations);
             Interlocked.Add(ref account.ReclaimedBytes, freed);
+            if (ResourceEventSource.Log.IsEnabled())
+            {
+                ResourceEventSource.Log.Reclamation((long)type, Math.Max(missing, 1), freed);
+            }
+
             if (TryAddHeld(account, bytes, mode, out next))
             {
                 return ResourceStatus.Ok;
@@ -372,6 +377,10 @@ public sealed partial class ResourceBudgetManager
             if (next > budget.MaxBytes)
             {
                 Interlocked.Increment(ref account.Overruns);
+                if (ResourceEventSource.Log.IsEnabled())
+                {
+                    ResourceEventSource.Log.EmergencyOverrun((long)type, bytes, next);
+                }
             }
         }
 

@@ -109,6 +109,11 @@ public sealed partial class ResourceManager
             return;
         }
 
+        if (ResourceEventSource.Log.IsEnabled())
+        {
+            ResourceEventSource.Log.LeaksAtDispose(report.Count, report.TotalBytes);
+        }
+
         Action<LeakReport>? callback = _options.LeakReported;
         if (callback == null)
         {

@@ -142,7 +142,7 @@ public sealed partial class ResourceManager
 
         if (status != ResourceStatus.Ok)
         {
-            CountFailure(metadata.Type, status); // one failure per refused call, whatever was tried on the way
+            CountFailure(metadata.Type, status, metadata.Size); // one failure per refused call, whatever was tried on the way
         }
 
         return status;

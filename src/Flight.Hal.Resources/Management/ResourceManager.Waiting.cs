@@ -160,7 +160,13 @@ public sealed partial class ResourceManager
             usage[_main.Key] += _registeredPoolBytes + AnonymousPooledCountLocked();
             Span<long> epochs = stackalloc long[_keyCount];
             SnapshotEpochs(epochs);
-            return _graph.TryBeginWait(owner, key, usage, waitEpoch, epochs);
+            ResourceStatus verdict = _graph.TryBeginWait(owner, key, usage, waitEpoch, epochs);
+            if (verdict == ResourceStatus.Deadlock && ResourceEventSource.Log.IsEnabled())
+            {
+                ResourceEventSource.Log.DeadlockRefused(owner, key);
+            }
+
+            return verdict;
         }
     }
 
@@ -331,7 +337,7 @@ public sealed partial class ResourceManager
 
         if (key == NoWait)
         {
-            CountFailure(metadata.Type, status);
+            CountFailure(metadata.Type, status, metadata.Size);
             return ValueTask.FromException<ResourceHandle>(new ResourceException(status)); // no release can help
         }
 
@@ -473,7 +479,7 @@ public sealed partial class ResourceManager
             throw;
         }
 
-        CountFailure(metadata.Type, outcome); // one failure per refused call
+        CountFailure(metadata.Type, outcome, metadata.Size); // one failure per refused call
         throw new ResourceException(outcome);
     }
 }

@@ -295,7 +295,7 @@ public sealed partial class ResourceManager : IDisposable
     }
 
     /// <summary>Counts a request refused before it reached the manager (a scope with no page left for its handle).</summary>
-    internal void CountRefusal(ResourceType type, ResourceStatus status) => CountFailure(type, status);
+    internal void CountRefusal(ResourceType type, ResourceStatus status, long size) => CountFailure(type, status, size);
 
     private const int StatusSlots = 16; // statuses 0..13 by value, then InvalidArgument and InternalError
     private readonly long[] _failuresByStatus = new long[ResourceTypes.Count * StatusSlots];
@@ -318,10 +318,15 @@ public sealed partial class ResourceManager : IDisposable
         return slot < 0 ? 0 : Volatile.Read(ref _failuresByStatus[((int)type * StatusSlots) + slot]);
     }
 
-    /// <summary>Counts one refused call: the type's failure, and its status.</summary>
-    private void CountFailure(ResourceType type, ResourceStatus status)
+    /// <summary>Counts one refused call: the type's failure, and its status (and raises the event).</summary>
+    private void CountFailure(ResourceType type, ResourceStatus status, long size)
     {
         _budgets.CountFailure(type);
+        if (ResourceEventSource.Log.IsEnabled())
+        {
+            ResourceEventSource.Log.AcquisitionFailed((long)type, (long)status, size);
+        }
+
         int slot = StatusSlot(status);
         if (slot >= 0)
         {

@@ -64,7 +64,7 @@ public readonly ref struct ResourceScope
         {
             if (status != ResourceStatus.StaleHandle)
             {
-                _manager.CountRefusal(metadata.Type, status); // refused before anything was acquired
+                _manager.CountRefusal(metadata.Type, status, metadata.Size); // refused before anything was acquired
             }
 
             return status;
