@@ -52,7 +52,7 @@ public sealed partial class ResourceCache<T>
         lock (_lock)
         {
             ThrowIfDisposedLocked();
-            if (TryFindLocked(key, out Entry? found) && found.State == CacheEntry.Resident)
+            if (TryFindLocked(key, key, out Entry? found) && found.State == CacheEntry.Resident)
             {
                 ThrowHelper.ThrowIfFailed(TryAddRefLocked(found, out CacheRef<T> hit));
                 _hits++;

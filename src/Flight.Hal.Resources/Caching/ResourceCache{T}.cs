@@ -78,6 +78,7 @@ public sealed partial class ResourceCache<T> : IDisposable
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(options.EvictAtPressure), pressure, "Unknown pressure level.");
         }
+
         ObjectDisposedException.ThrowIf(manager.IsDisposed, manager);
         if (!manager.IsOwnOrNone(options.Owner))
         {
@@ -341,7 +342,7 @@ public sealed partial class ResourceCache<T> : IDisposable
         lock (_lock)
         {
             ThrowIfDisposedLocked();
-            if (!TryFindLocked(key, out victim) || victim.State != CacheEntry.Resident)
+            if (!TryFindLocked(key, key, out victim) || victim.State != CacheEntry.Resident)
             {
                 return ResourceStatus.NotFound;
             }
@@ -451,10 +452,17 @@ public sealed partial class ResourceCache<T> : IDisposable
         DisposeRegistrations();
         lock (_lock)
         {
-            if (_loading == 0)
-            {
-                _holds.Dispose();
-            }
+            DisposeHoldsIfIdleLocked();
+        }
+    }
+
+    /// <summary>Once the cache is disposed and no load is in flight (a finishing load still frees its record), the
+    /// reference records go; whichever comes last — Dispose or the last load — does it.</summary>
+    private void DisposeHoldsIfIdleLocked()
+    {
+        if (_disposed && _loading == 0)
+        {
+            _holds.Dispose();
         }
     }
 
@@ -481,7 +489,7 @@ public sealed partial class ResourceCache<T> : IDisposable
             ThrowIfDisposedLocked();
             if (mode == CacheMode.Reuse)
             {
-                while (TryFindLocked(key, out Entry? found))
+                while (TryFindLocked(key, keyText, out Entry? found))
                 {
                     if (found.State == CacheEntry.Resident)
                     {
@@ -596,10 +604,7 @@ public sealed partial class ResourceCache<T> : IDisposable
                 entry.AsyncWaiters = 0;
                 TakeOutLocked(entry, CacheUnloadReason.CacheDisposed);
                 victims = entry;
-                if (_loading == 0)
-                {
-                    _holds.Dispose();
-                }
+                DisposeHoldsIfIdleLocked();
             }
             else
             {
@@ -627,7 +632,7 @@ public sealed partial class ResourceCache<T> : IDisposable
 
                 if (mode == CacheMode.Replace)
                 {
-                    victims = PublishReplacementLocked(entry);
+                    victims = PublishReplacementLocked(entry, victims);
                 }
 
                 victims = EnforceCapLocked(victims);
@@ -683,10 +688,7 @@ public sealed partial class ResourceCache<T> : IDisposable
             entry.State = CacheEntry.Failed;
             entry.Failure = failure;
             RecycleLocked(entry); // once the last waiter has read the failure
-            if (_disposed && _loading == 0)
-            {
-                _holds.Dispose();
-            }
+            DisposeHoldsIfIdleLocked();
 
             Monitor.PulseAll(_lock);
         }
@@ -756,9 +758,9 @@ public sealed partial class ResourceCache<T> : IDisposable
 
     /// <summary>A Replace load has finished: it becomes the cached entry; the version it replaces leaves the key map and
     /// is unloaded now if nobody holds it, else when its last holder releases it.</summary>
-    private Entry? PublishReplacementLocked(Entry entry)
+    /// <returns><paramref name="victims"/>, with the replaced version first when it is unloaded now.</returns>
+    private Entry? PublishReplacementLocked(Entry entry, Entry? victims)
     {
-        Entry? victims = null;
         if (_map.Remove(entry.Key, out Entry? old))
         {
             old.IsCached = false;
@@ -766,6 +768,7 @@ public sealed partial class ResourceCache<T> : IDisposable
             if (old.State == CacheEntry.Resident && old.RefCount == 0)
             {
                 TakeOutLocked(old, CacheUnloadReason.Replaced);
+                old.Next = victims;
                 victims = old;
             }
         }
@@ -775,12 +778,16 @@ public sealed partial class ResourceCache<T> : IDisposable
         return victims;
     }
 
-    private bool TryFindLocked(ReadOnlySpan<char> key, [NotNullWhen(true)] out Entry? entry)
+    private bool TryFindLocked(ReadOnlySpan<char> key, [NotNullWhen(true)] out Entry? entry) => TryFindLocked(key, null, out entry);
+
+    /// <summary>Finds a cached entry; <paramref name="keyText"/> is the key as a string when the caller has one (on .NET 8,
+    /// which has no span lookup, it is used as is instead of being interned again).</summary>
+    private bool TryFindLocked(ReadOnlySpan<char> key, string? keyText, [NotNullWhen(true)] out Entry? entry)
     {
 #if NET9_0_OR_GREATER
         return _spanMap.TryGetValue(key, out entry);
 #else
-        return _map.TryGetValue(_keys.GetOrAdd(key), out entry);
+        return _map.TryGetValue(keyText ?? _keys.GetOrAdd(key), out entry);
 #endif
     }
 

@@ -132,17 +132,19 @@ public static class ResourceMetrics
         return meter;
     }
 
-    /// <summary>The managers still alive and tracked (the dead ones are dropped).</summary>
-    private static List<(ResourceManager Manager, TrackedManager Tracked)> LiveManagers()
+    /// <summary>Calls <paramref name="report"/> for each tracked manager still alive (dropping the dead ones); a manager
+    /// disposed while it is being read is skipped.</summary>
+    private static List<Measurement<TValue>> ForEachManager<TValue>(Action<List<Measurement<TValue>>, ResourceManager, TrackedManager> report)
+        where TValue : struct
     {
         var live = new List<(ResourceManager, TrackedManager)>();
         lock (s_lock)
         {
-            for (int i = s_managers.Count - 1; i >= 0; i--)
+            for (int i = 0; i < s_managers.Count;)
             {
                 if (s_managers[i].Manager.TryGetTarget(out ResourceManager? manager) && !manager.IsDisposed)
                 {
-                    live.Add((manager, s_managers[i]));
+                    live.Add((manager, s_managers[i++]));
                 }
                 else
                 {
@@ -151,29 +153,42 @@ public static class ResourceMetrics
             }
         }
 
-        live.Reverse();
-        return live;
-    }
-
-    private static List<Measurement<long>> ObserveTypes(Func<ResourceStats, long> figure)
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+        var measurements = new List<Measurement<TValue>>();
+        foreach ((ResourceManager manager, TrackedManager tracked) in live)
         {
-            foreach (ResourceType type in s_types)
+            try
             {
-                TryAdd(measurements, manager, () => new Measurement<long>(
-                    figure(manager.GetStats(type)), Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())));
+                report(measurements, manager, tracked);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while being read: dropped at the next collection.
             }
         }
 
         return measurements;
     }
 
-    private static List<Measurement<long>> ObserveFailuresByStatus()
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+    private static List<Measurement<long>> ObserveTypes(Func<ResourceStats, long> figure) =>
+        ForEachManager<long>((measurements, manager, tracked) =>
+        {
+            foreach (ResourceType type in s_types)
+            {
+                measurements.Add(new Measurement<long>(figure(manager.GetStats(type)), TypeTags(tracked, type)));
+            }
+        });
+
+    private static List<Measurement<long>> ObserveBudgets() =>
+        ForEachManager<long>((measurements, manager, tracked) =>
+        {
+            foreach (ResourceType type in s_types)
+            {
+                measurements.Add(new Measurement<long>(manager.GetBudget(type).MaxBytes, TypeTags(tracked, type)));
+            }
+        });
+
+    private static List<Measurement<long>> ObserveFailuresByStatus() =>
+        ForEachManager<long>((measurements, manager, tracked) =>
         {
             foreach (ResourceType type in s_types)
             {
@@ -187,102 +202,50 @@ public static class ResourceMetrics
                     }
                 }
             }
-        }
+        });
 
-        return measurements;
-    }
-
-    private static List<Measurement<long>> ObserveOwners()
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+    private static List<Measurement<long>> ObserveOwners() =>
+        ForEachManager<long>((measurements, manager, tracked) =>
         {
-            try
+            foreach (OwnerStats owner in manager.GetOwnerStats())
             {
-                foreach (OwnerStats owner in manager.GetOwnerStats())
-                {
-                    measurements.Add(new Measurement<long>(owner.Bytes, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("owner", owner.Owner.Name)));
-                }
+                measurements.Add(new Measurement<long>(owner.Bytes, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("owner", owner.Owner.Name)));
             }
-            catch (ObjectDisposedException)
-            {
-                // Disposed while being read.
-            }
-        }
+        });
 
-        return measurements;
-    }
-
-    private static List<Measurement<long>> ObserveBudgets()
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+    private static List<Measurement<long>> ObserveRegions(Func<RegionStats, long> figure) =>
+        ForEachManager<long>((measurements, manager, tracked) =>
         {
-            foreach (ResourceType type in s_types)
+            foreach (RegionStats region in manager.GetRegionStats())
             {
-                TryAdd(measurements, manager, () => new Measurement<long>(
-                    manager.GetBudget(type).MaxBytes, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())));
+                measurements.Add(new Measurement<long>(figure(region), RegionTags(tracked, region)));
             }
-        }
+        });
 
-        return measurements;
-    }
-
-    private static List<Measurement<long>> ObserveRegions(Func<RegionStats, long> figure)
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
+    private static List<Measurement<double>> ObserveFragmentation() =>
+        ForEachManager<double>((measurements, manager, tracked) =>
         {
-            TryRegions(manager, regions =>
+            foreach (RegionStats region in manager.GetRegionStats())
             {
-                foreach (RegionStats region in regions)
-                {
-                    measurements.Add(new Measurement<long>(figure(region), Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("region", region.Name)));
-                }
-            });
-        }
-
-        return measurements;
-    }
-
-    private static List<Measurement<double>> ObserveFragmentation()
-    {
-        var measurements = new List<Measurement<double>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
-        {
-            TryRegions(manager, regions =>
-            {
-                foreach (RegionStats region in regions)
-                {
-                    measurements.Add(new Measurement<double>(region.Fragmentation, Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("region", region.Name)));
-                }
-            });
-        }
-
-        return measurements;
-    }
-
-    private static List<Measurement<long>> ObservePools(Func<PoolStats, long> figure)
-    {
-        var measurements = new List<Measurement<long>>();
-        foreach ((ResourceManager manager, TrackedManager tracked) in LiveManagers())
-        {
-            try
-            {
-                foreach (SlabPool pool in manager.Pools.Pools)
-                {
-                    PoolStats stats = pool.GetStats();
-                    measurements.Add(new Measurement<long>(figure(stats), Tag("manager", tracked.Name), Tag("pool", $"{stats.Type}/{stats.BlockSize}")));
-                }
+                measurements.Add(new Measurement<double>(region.Fragmentation, RegionTags(tracked, region)));
             }
-            catch (ObjectDisposedException)
-            {
-                // Disposed while being read: it is dropped at the next collection.
-            }
-        }
+        });
 
-        return measurements;
-    }
+    private static List<Measurement<long>> ObservePools(Func<PoolStats, long> figure) =>
+        ForEachManager<long>((measurements, manager, tracked) =>
+        {
+            foreach (SlabPool pool in manager.Pools.Pools)
+            {
+                PoolStats stats = pool.GetStats();
+                measurements.Add(new Measurement<long>(figure(stats), Tag("manager", tracked.Name), Tag("pool", $"{stats.Type}/{stats.BlockSize}")));
+            }
+        });
+
+    private static KeyValuePair<string, object?>[] TypeTags(TrackedManager tracked, ResourceType type) =>
+        [Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("type", type.ToString())];
+
+    private static KeyValuePair<string, object?>[] RegionTags(TrackedManager tracked, RegionStats region) =>
+        [Tag("manager", tracked.Name), Tag("profile", tracked.Profile), Tag("region", region.Name)];
 
     private static List<Measurement<long>> ObserveCaches(Func<CacheStats, long> figure)
     {
@@ -312,34 +275,6 @@ public static class ResourceMetrics
         }
 
         return measurements;
-    }
-
-    private static void TryAdd<TValue>(List<Measurement<TValue>> measurements, ResourceManager manager, Func<Measurement<TValue>> read)
-        where TValue : struct
-    {
-        try
-        {
-            measurements.Add(read());
-        }
-        catch (ObjectDisposedException)
-        {
-            // The manager was disposed while being read: nothing to report for it.
-        }
-        catch (ArgumentOutOfRangeException) when (manager.IsDisposed)
-        {
-        }
-    }
-
-    private static void TryRegions(ResourceManager manager, Action<RegionStats[]> report)
-    {
-        try
-        {
-            report(manager.GetRegionStats());
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed while being read.
-        }
     }
 
     private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);

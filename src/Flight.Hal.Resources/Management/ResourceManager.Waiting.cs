@@ -51,15 +51,7 @@ public sealed partial class ResourceManager
                 SnapshotEpochs(epochs);
                 ThrowIfDisposed();
                 ResourceStatus status = TryAcquireOnce(ref r, epochs, keepRefusal: true, out handle, out int key, out refusalKept);
-                if (status == ResourceStatus.Ok && _disposed)
-                {
-                    // Dispose began during this retry and is waiting for it: give the resource back (the pools are still
-                    // there) rather than hand out a handle of a disposed manager.
-                    ReleaseCore(handle);
-                    handle = default;
-                    ThrowIfDisposed();
-                }
-
+                GiveBackIfDisposing(status, handle);
                 if (status == ResourceStatus.Ok || key == NoWait)
                 {
                     return status;
@@ -72,14 +64,9 @@ public sealed partial class ResourceManager
                 }
 
                 // Only now, with the retry failed, ask whether any release could ever end the wait.
-                if (r.Owner != 0 && r.TrackWait)
+                if (TrackWait(r.Owner, r.TrackWait, key, epochs[key], ref trackedKey) == ResourceStatus.Deadlock)
                 {
-                    if (BeginTrackedWait(r.Owner, key, epochs[key]) == ResourceStatus.Deadlock)
-                    {
-                        return ResourceStatus.Deadlock;
-                    }
-
-                    trackedKey = key;
+                    return ResourceStatus.Deadlock;
                 }
 
                 // Sleep while nothing that could make room in this key is released (wakes for other keys are ignored).
@@ -107,19 +94,56 @@ public sealed partial class ResourceManager
             }
             finally
             {
-                if (refusalKept)
-                {
-                    _budgets.EndRefusal(r.Metadata.Type);
-                }
-
-                if (trackedKey != NoWait)
-                {
-                    EndTrackedWait(r.Owner, trackedKey);
-                }
-
-                LeaveWait();
+                EndWaitPass(r.Metadata.Type, refusalKept, r.Owner, trackedKey);
             }
         }
+    }
+
+    /// <summary>A retry of a wait loop succeeded while Dispose began (and waits for it): the resource goes back (the pools
+    /// are still there) rather than out as a handle of a disposed manager, and the caller is told.</summary>
+    private void GiveBackIfDisposing(ResourceStatus status, ResourceHandle handle)
+    {
+        if (status == ResourceStatus.Ok && _disposed)
+        {
+            ReleaseCore(handle);
+            ThrowIfDisposed();
+        }
+    }
+
+    /// <summary>Before a wait of a named owner: asks the wait-for graph whether any release could ever end it, and on
+    /// <see cref="ResourceStatus.Ok"/> records the wait in <paramref name="trackedKey"/> (ended by
+    /// <see cref="EndWaitPass"/>). Unnamed owners, and owners whose waits are not tracked, always may wait.</summary>
+    private ResourceStatus TrackWait(int owner, bool track, int key, long epoch, ref int trackedKey)
+    {
+        if (owner == 0 || !track)
+        {
+            return ResourceStatus.Ok;
+        }
+
+        if (BeginTrackedWait(owner, key, epoch) == ResourceStatus.Deadlock)
+        {
+            return ResourceStatus.Deadlock;
+        }
+
+        trackedKey = key;
+        return ResourceStatus.Ok;
+    }
+
+    /// <summary>The end of one pass of a wait loop (sync or async): the kept budget refusal, the tracked wait and the
+    /// waiter count are given back.</summary>
+    private void EndWaitPass(ResourceType type, bool refusalKept, int owner, int trackedKey)
+    {
+        if (refusalKept)
+        {
+            _budgets.EndRefusal(type);
+        }
+
+        if (trackedKey != NoWait)
+        {
+            EndTrackedWait(owner, trackedKey);
+        }
+
+        LeaveWait();
     }
 
     /// <summary>The timestamp <paramref name="timeout"/> from now, saturating at <see cref="long.MaxValue"/> (in floating
@@ -380,11 +404,7 @@ public sealed partial class ResourceManager
                     SnapshotEpochs(epochs);
                     ThrowIfDisposed();
                     ResourceStatus status = AttemptOnce(in metadata, name, owner, epochs, keepRefusal: true, out ResourceHandle handle, out int key, out refusalKept);
-                    if (status == ResourceStatus.Ok && _disposed)
-                    {
-                        ReleaseCore(handle); // Dispose began during this retry: give it back rather than hand it out
-                        ThrowIfDisposed();
-                    }
+                    GiveBackIfDisposing(status, handle);
 
                     if (status == ResourceStatus.Ok)
                     {
@@ -402,15 +422,10 @@ public sealed partial class ResourceManager
                         break;
                     }
 
-                    if (owner != 0 && trackWait)
+                    if (TrackWait(owner, trackWait, key, epochs[key], ref trackedKey) == ResourceStatus.Deadlock)
                     {
-                        if (BeginTrackedWait(owner, key, epochs[key]) == ResourceStatus.Deadlock)
-                        {
-                            outcome = ResourceStatus.Deadlock;
-                            break;
-                        }
-
-                        trackedKey = key;
+                        outcome = ResourceStatus.Deadlock;
+                        break;
                     }
 
                     // Await the next wake while this key's epoch stands (wakes for other keys: look again, wait again).
@@ -459,17 +474,7 @@ public sealed partial class ResourceManager
                 }
                 finally
                 {
-                    if (refusalKept)
-                    {
-                        _budgets.EndRefusal(metadata.Type);
-                    }
-
-                    if (trackedKey != NoWait)
-                    {
-                        EndTrackedWait(owner, trackedKey);
-                    }
-
-                    LeaveWait();
+                    EndWaitPass(metadata.Type, refusalKept, owner, trackedKey);
                 }
             }
         }
