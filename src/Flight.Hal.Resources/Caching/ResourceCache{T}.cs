@@ -26,7 +26,7 @@ namespace Flight.Hal.Resources;
 /// <para><b>Allocation.</b> Entries and load contexts are recycled through <see cref="ObjectPool{T}"/>s and references
 /// are structs, so a steady cycle of load, release and eviction allocates nothing beyond what the loader allocates.</para>
 /// </remarks>
-public sealed partial class ResourceCache<T> : IDisposable
+public sealed partial class ResourceCache<T> : IDisposable, ICacheReport
 {
     private readonly object _lock = new();
     private readonly ResourceManager _manager;
@@ -98,6 +98,8 @@ public sealed partial class ResourceCache<T> : IDisposable
         {
             _pressureRegistration = manager.RegisterPressureCallback((in PressureChange change) => OnPressure(in change, level));
         }
+
+        CacheDirectory.Of(manager).Add(this); // last: a constructor that throws leaves no cache listed
     }
 
     /// <summary>The cache's name.</summary>
@@ -393,6 +395,8 @@ public sealed partial class ResourceCache<T> : IDisposable
             }
 
             _disposed = true;
+            CacheDirectory.Unlist(_manager, this);
+
             var resident = new List<Entry>();
             foreach (Entry entry in _live)
             {

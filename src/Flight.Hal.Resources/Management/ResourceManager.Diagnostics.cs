@@ -6,7 +6,8 @@ namespace Flight.Hal.Resources;
 // Diagnostics: the live count, bookkeeping sizes, the leak report and acquisition stacks.
 public sealed partial class ResourceManager
 {
-    private readonly ConcurrentDictionary<ulong, string>? _stacks; // Acquisition stacks by handle, when captured.
+    // Per live handle, when stacks or times are captured: its acquisition stack (or null) and Stopwatch timestamp.
+    private readonly ConcurrentDictionary<ulong, Acquisition>? _stacks;
 
     /// <summary>Live handles (each owner of a shared resource counts once): the handles the leak report would list.</summary>
     /// <remarks>Counts the anonymous pooled resources by their records (a block rented around the manager through
@@ -96,9 +97,26 @@ public sealed partial class ResourceManager
     }
 
     private string? StackOf(ResourceHandle handle) =>
-        _stacks != null && _stacks.TryGetValue(handle.RawValue, out string? stack) ? stack : null;
+        _stacks != null && _stacks.TryGetValue(handle.RawValue, out Acquisition acquisition) ? acquisition.Stack : null;
 
-    private void CaptureStack(ResourceHandle handle) => _stacks![handle.RawValue] = new StackTrace(2, fNeedFileInfo: true).ToString();
+    /// <summary>When a live resource was acquired (a <see cref="Stopwatch"/> timestamp), if acquisition times or stacks
+    /// are recorded (<see cref="ResourceManagerOptions.TrackAcquisitionTimes"/>).</summary>
+    internal bool TryGetAcquisitionTimestamp(ResourceHandle handle, out long timestamp)
+    {
+        if (_stacks != null && _stacks.TryGetValue(handle.RawValue, out Acquisition acquisition))
+        {
+            timestamp = acquisition.Timestamp;
+            return true;
+        }
+
+        timestamp = 0;
+        return false;
+    }
+
+    private void CaptureStack(ResourceHandle handle) => _stacks![handle.RawValue] = new Acquisition(
+        _options.CaptureAcquisitionStacks ? new StackTrace(2, fNeedFileInfo: true).ToString() : null, Stopwatch.GetTimestamp());
+
+    private readonly record struct Acquisition(string? Stack, long Timestamp);
 
     /// <summary>Dispose's leak report: to <see cref="ResourceManagerOptions.LeakReported"/>, or the debug output.</summary>
     private void ReportLeaks()

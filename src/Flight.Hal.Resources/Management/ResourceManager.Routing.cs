@@ -318,6 +318,14 @@ public sealed partial class ResourceManager
     private int RegionKeyOf(byte placement) =>
         KindOf(placement) == PlacementPool ? _main.Key : _regions[RegionIndexOf(placement)].Key;
 
+    /// <summary>Adds region <paramref name="index"/>'s free blocks (in the profile's order) to a histogram by size (see
+    /// <see cref="Arena.AddFreeBlocks"/>).</summary>
+    internal void AddRegionFreeBlocks(int index, Span<long> counts, Span<long> bytes)
+    {
+        ThrowIfDisposed();
+        _regions[index].Memory.AddFreeBlocks(counts, bytes);
+    }
+
     /// <summary>Snapshots of every region of the profile, in the profile's order.</summary>
     /// <returns>One entry per region.</returns>
     public RegionStats[] GetRegionStats()

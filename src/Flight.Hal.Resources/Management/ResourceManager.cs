@@ -94,7 +94,7 @@ public sealed partial class ResourceManager : IDisposable
         _keyEpochs = new long[_keyCount];
         _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
         _regionBytes = new long[profile.Regions.Count];
-        _stacks = options.CaptureAcquisitionStacks ? new ConcurrentDictionary<ulong, string>() : null;
+        _stacks = options.CaptureAcquisitionStacks || options.TrackAcquisitionTimes ? new ConcurrentDictionary<ulong, Acquisition>() : null;
 
         // Built bottom up; what was built is disposed, top down, if a later part fails.
         var built = new List<IDisposable>();

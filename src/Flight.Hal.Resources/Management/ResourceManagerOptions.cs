@@ -24,6 +24,11 @@ public sealed record ResourceManagerOptions
     /// <summary>Record each acquisition's stack trace for the leak report (slow and allocating: a debugging aid).</summary>
     public bool CaptureAcquisitionStacks { get; init; }
 
+    /// <summary>Record when each resource was acquired, so that a diagnostics snapshot can give the age of the largest
+    /// live resources. One dictionary entry per live resource (allocating): a debugging aid, off by default. On as well
+    /// when <see cref="CaptureAcquisitionStacks"/> is.</summary>
+    public bool TrackAcquisitionTimes { get; init; }
+
     /// <summary>Called by <see cref="ResourceManager.Dispose"/> with the resources still alive, when there are any.
     /// An exception it throws is caught: the manager still returns all of its native memory.</summary>
     public Action<LeakReport>? LeakReported { get; init; }

@@ -253,6 +253,35 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
         }
     }
 
+    /// <summary>The free blocks by size: block count and bytes per power of two (entry <c>i</c>: blocks of 2^i to
+    /// 2^(i+1) - 1 bytes), added to the spans given. O(free blocks), under the arena's lock.</summary>
+    /// <param name="counts">At least 64 counts, added to.</param>
+    /// <param name="bytes">At least 64 byte totals, added to.</param>
+    /// <exception cref="ArgumentException">A span is shorter than 64.</exception>
+    /// <exception cref="ObjectDisposedException">The arena has been disposed.</exception>
+    public void AddFreeBlocks(Span<long> counts, Span<long> bytes)
+    {
+        if (counts.Length < 64 || bytes.Length < 64)
+        {
+            ThrowHelper.ThrowArgument(nameof(counts), "The histogram has 64 entries, one per power of two.");
+        }
+
+        using (new Scope(this))
+        {
+            ThrowIfDisposed();
+            for (int list = 0; list < _heads.Length; list++)
+            {
+                for (int b = _heads[list]; b != None; b = RecordAt(b).NextFree)
+                {
+                    long size = RecordAt(b).Size;
+                    int bucket = BitOperations.Log2((ulong)size);
+                    counts[bucket]++;
+                    bytes[bucket] += size;
+                }
+            }
+        }
+    }
+
     /// <summary>Frees the region and the bookkeeping; every handle becomes invalid. Idempotent.</summary>
     /// <remarks>Live allocations are dropped with the region: their memory must not be touched afterwards.</remarks>
     public void Dispose()

@@ -114,6 +114,23 @@ internal sealed unsafe class HostHeap : IRegionAllocator
         }
     }
 
+    /// <inheritdoc/>
+    public void AddFreeBlocks(Span<long> counts, Span<long> bytes)
+    {
+        long free;
+        lock (_lock)
+        {
+            free = _capacity - _used;
+        }
+
+        if (free > 0)
+        {
+            int bucket = System.Numerics.BitOperations.Log2((ulong)free);
+            counts[bucket]++;
+            bytes[bucket] += free;
+        }
+    }
+
     public void Dispose()
     {
         Release();

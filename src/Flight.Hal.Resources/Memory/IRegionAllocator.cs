@@ -32,4 +32,10 @@ internal interface IRegionAllocator : IDisposable
     /// <summary>Native bytes of the region's own bookkeeping (block records, handle slots): held now, and at most.</summary>
     /// <returns>The committed bytes and the reserved (at capacity) bytes.</returns>
     MetadataStats GetMetadataStats();
+
+    /// <summary>Adds the region's free blocks to a histogram by size: block count and bytes per power of two (entry
+    /// <c>i</c>: blocks of 2^i to 2^(i+1) - 1 bytes). The host heap adds its free bytes as one piece.</summary>
+    /// <param name="counts">64 counts, added to.</param>
+    /// <param name="bytes">64 byte totals, added to.</param>
+    void AddFreeBlocks(Span<long> counts, Span<long> bytes);
 }
