@@ -467,6 +467,38 @@ internal static unsafe partial class NativeApi
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "fhr_snapshot_json")]
+    internal static int SnapshotJson(nint manager, byte* buffer, nuint capacity, nuint* needed)
+    {
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            if (needed == null || (buffer == null && capacity != 0))
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            byte[] json = m.Manager.GetSnapshotUtf8();
+            *needed = (nuint)json.Length + 1; // and the terminating NUL
+            if (capacity < (nuint)json.Length + 1)
+            {
+                return (int)ResourceStatus.CapacityExceeded; // the buffer is left untouched
+            }
+
+            json.CopyTo(new Span<byte>(buffer, json.Length));
+            buffer[json.Length] = 0;
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "fhr_register_pressure_callback")]
     internal static int RegisterPressure(
         nint manager, delegate* unmanaged<void*, int, int, int, long, void> callback, void* user, long* registration)

@@ -17,12 +17,21 @@ try
         ? builtIn
         : TraceParser.Load(options.Workload);
     int frames = options.Frames ?? workload.FrameCount;
+
+    // Opened before the run, so an unwritable path fails at once (exit 2), not after the whole replay.
+    using FileStream? snapshotFile = options.Snapshot == null ? null : new FileStream(options.Snapshot, FileMode.Create, FileAccess.Write);
     Action<int, int>? progress = options.Quiet || frames < 1000
         ? null
         : (done, total) => Console.Error.WriteLine($"  frame {done}/{total} ({done * 100 / total}%)");
 
-    SimulationResult result = Simulation.Run(profile, workload, frames, progress);
+    SimulationResult result = Simulation.Run(profile, workload, frames, progress, snapshotAtPeak: snapshotFile != null);
     Console.Write(TextReport.Format(result));
+    if (snapshotFile != null)
+    {
+        snapshotFile.Write(result.PeakSnapshot);
+        Console.WriteLine();
+        Console.WriteLine($"Snapshot (frame {result.PeakFrame}, the most bytes in use): {Path.GetFullPath(snapshotFile.Name)}");
+    }
     if (options.Report != null)
     {
         string path = Path.GetFullPath(options.Report);

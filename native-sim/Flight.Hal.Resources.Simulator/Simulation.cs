@@ -44,7 +44,13 @@ internal sealed class Simulation : IDisposable
         _loader = LoadCacheable;
     }
 
-    public static SimulationResult Run(PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null)
+    /// <param name="profile">The platform profile.</param>
+    /// <param name="workload">The events.</param>
+    /// <param name="frames">Frames to run.</param>
+    /// <param name="progress">Called every tenth of the run with (frames done, frames).</param>
+    /// <param name="snapshotAtPeak">Whether to take the manager's JSON snapshot at the end of the frame with the most bytes
+    /// in use (all types together; the first such frame), into <see cref="SimulationResult.PeakSnapshot"/>.</param>
+    public static SimulationResult Run(PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null, bool snapshotAtPeak = false)
     {
         LeakReport? leaks = null;
         var manager = new ResourceManager(profile, new ResourceManagerOptions { LeakReported = report => leaks = report });
@@ -60,6 +66,9 @@ internal sealed class Simulation : IDisposable
         };
         int next = 0;
         int step = Math.Max(1, frames / 10);
+        long peakTotal = -1;
+        int peakFrame = -1;
+        byte[]? peakSnapshot = null;
         for (int frame = 0; frame < frames; frame++)
         {
             sim._frame = frame;
@@ -68,9 +77,17 @@ internal sealed class Simulation : IDisposable
                 sim.Apply(workload.Events[next++]);
             }
 
+            long total = 0;
             foreach (ResourceType type in AllTypes)
             {
-                usage[(int)type][frame] = manager.GetStats(type).CurrentBytes;
+                total += usage[(int)type][frame] = manager.GetStats(type).CurrentBytes;
+            }
+
+            if (snapshotAtPeak && total > peakTotal)
+            {
+                peakTotal = total;
+                peakFrame = frame;
+                peakSnapshot = manager.GetSnapshotUtf8();
             }
 
             RegionStats[] now = manager.GetRegionStats();
@@ -101,7 +118,11 @@ internal sealed class Simulation : IDisposable
         manager.Dispose();    // reports what the workload never released
         return new SimulationResult(
             profile.Name, workload.Name, frames, types, regions, pools, sim._events, sim._acquisitions, sim._failures, sim._evictions,
-            leaks, cache);
+            leaks, cache)
+        {
+            PeakFrame = peakFrame,
+            PeakSnapshot = peakSnapshot,
+        };
     }
 
     /// <summary>Unloads the cache (what it still holds is cached, not leaked).</summary>

@@ -23,6 +23,9 @@ internal sealed record SimulatorOptions
     /// <summary>Seed of the built-in workloads' random choices.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Where to write the manager's JSON snapshot at the peak frame, or null for none.</summary>
+    public string? Snapshot { get; init; }
+
     public bool Quiet { get; init; }
 
     public bool Help { get; init; }
@@ -31,7 +34,7 @@ internal sealed record SimulatorOptions
         """
         flight-sim: replays a game's resource plan under a platform profile and reports whether it fits.
 
-        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--quiet]
+        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--snapshot FILE] [--quiet]
 
           --profile   dreamcast (default), desktop, web, psp, ps2, nds, n64, n64-expansion
           --workload  a built-in workload (game: the default, levels on a console; stress: random churn and
@@ -40,6 +43,8 @@ internal sealed record SimulatorOptions
           --frames    frames to run (default: the workload's length; built-ins run 600)
           --report    the self-contained HTML report to write (default report.html; "none" for no report)
           --seed      seed of the built-in workloads' random choices (default 1)
+          --snapshot  write the manager's JSON snapshot (README "Diagnostics") taken at the end of the frame with
+                      the most bytes in use
           --quiet     no progress lines
         """;
 
@@ -77,6 +82,9 @@ internal sealed record SimulatorOptions
                 case "--report":
                     string report = Value(args, ref i, arg);
                     options = options with { Report = report.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : report };
+                    break;
+                case "--snapshot":
+                    options = options with { Snapshot = Value(args, ref i, arg) };
                     break;
                 case "--seed":
                     options = options with { Seed = Number(Value(args, ref i, arg), arg, int.MinValue, int.MaxValue) };

@@ -228,6 +228,26 @@ static void check_totals(model* m, const char* when)
     {
         FAIL("%s: live count %lld, model %d", when, (long long)live, m->handle_count);
     }
+
+    /* The JSON snapshot agrees with the model: its live handle count, fetched into a buffer of exactly the size. */
+    {
+        size_t needed = 0;
+        char* json;
+        const char* field;
+        EXPECT_STATUS(fhr_snapshot_json(m->manager, NULL, 0, &needed), FHR_CAPACITY_EXCEEDED);
+        json = (char*)malloc(needed);
+        if (json != NULL)
+        {
+            EXPECT_STATUS(fhr_snapshot_json(m->manager, json, needed, &needed), FHR_OK);
+            field = strstr(json, "\"liveHandles\": ");
+            if (field == NULL || strtoll(field + 15, NULL, 10) != m->handle_count)
+            {
+                FAIL("%s: the snapshot's liveHandles %lld is not the model's %d", when, field == NULL ? -1LL : (long long)strtoll(field + 15, NULL, 10), m->handle_count);
+            }
+
+            free(json);
+        }
+    }
 }
 
 /* The region a request goes to, and its usable size (NOT_FOUND: the profile has none of that kind -> main RAM). */
@@ -554,7 +574,7 @@ static void op_bad_input(model* m, uint64_t* rng)
 {
     fhr_handle out = 5;
     fhr_stats stats;
-    switch (random_between(rng, 0, 9))
+    switch (random_between(rng, 0, 10))
     {
         case 0: EXPECT_STATUS(fhr_acquire(m->manager, FHR_TYPE_MEMORY, 64, 0, 0, 0, 0, NULL, NULL), FHR_INVALID_ARGUMENT); break;
         case 1: EXPECT_STATUS(fhr_acquire(m->manager, 42, 64, 0, 0, 0, 0, NULL, &out), FHR_INVALID_ARGUMENT); break;
@@ -565,6 +585,19 @@ static void op_bad_input(model* m, uint64_t* rng)
         case 6: EXPECT_STATUS(fhr_acquire(m->manager, FHR_TYPE_MEMORY, 64, 0, 0, 9, 0, NULL, &out), FHR_INVALID_ARGUMENT); break;
         case 7: EXPECT_STATUS(fhr_get_stats(m->manager, FHR_TYPE_MEMORY, NULL), FHR_INVALID_ARGUMENT); break;
         case 8: EXPECT_STATUS(fhr_get_stats(NULL, FHR_TYPE_MEMORY, &stats), FHR_INVALID_ARGUMENT); break;
+        case 9:
+        {
+            char small[8] = { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' };
+            size_t needed = 0;
+            EXPECT_STATUS(fhr_snapshot_json(m->manager, small, sizeof small, &needed), FHR_CAPACITY_EXCEEDED);
+            EXPECT_STATUS(fhr_snapshot_json(m->manager, NULL, 0, NULL), FHR_INVALID_ARGUMENT);
+            if (needed <= sizeof small || small[0] != 'x')
+            {
+                FAIL("a small snapshot buffer: needed %zu, buffer touched", needed);
+            }
+
+            break;
+        }
         default: EXPECT_STATUS(fhr_share(m->manager, FHR_NULL_HANDLE, "x", &out), FHR_INVALID_HANDLE); break;
     }
 }

@@ -269,6 +269,34 @@ static void level_title(game* g)
     unload(g);
 }
 
+/* The manager's JSON snapshot, as a debug overlay or a crash handler would take it: ask the size, then fetch. */
+static void check_snapshot(game* g)
+{
+    size_t needed = 0;
+    size_t again = 0;
+    char small[16];
+    char* json;
+    memset(small, 'x', sizeof small);
+    EXPECT(fhr_snapshot_json(g->manager, NULL, 0, &needed) == FHR_CAPACITY_EXCEEDED && needed > 1, "snapshot size query");
+    EXPECT(fhr_snapshot_json(g->manager, small, sizeof small, &again) == FHR_CAPACITY_EXCEEDED && again == needed,
+           "a small buffer is refused with the size needed");
+    EXPECT(small[0] == 'x' && small[sizeof small - 1] == 'x', "a refused buffer is left untouched");
+    json = (char*)malloc(needed);
+    if (json == NULL)
+    {
+        EXPECT(0, "malloc for the snapshot");
+        return;
+    }
+
+    CHECK(fhr_snapshot_json(g->manager, json, needed, &again));
+    EXPECT(again == needed && strlen(json) == needed - 1, "the snapshot fills the buffer with its NUL");
+    EXPECT(strstr(json, "\"version\": 1") != NULL && strstr(json, "\"profile\": \"dreamcast\"") != NULL,
+           "the snapshot names its version and profile");
+    EXPECT(strstr(json, "\"name\": \"docks.stream\"") != NULL, "the snapshot lists the cache");
+    printf("  snapshot: %zu bytes of JSON\n", needed - 1);
+    free(json);
+}
+
 static void level_docks(game* g)
 {
     int i;
@@ -335,6 +363,7 @@ static void level_docks(game* g)
     EXPECT(after.reclamations > before.reclamations, "the manager asked for room");
     EXPECT(g->evicted_bytes > 0, "the cache evicted meshes to make room");
     EXPECT(after.failures == before.failures, "no stream request failed");
+    check_snapshot(g); /* at the level's peak: the cache is full of streamed meshes */
 
     /* The boss arrives: the ordinary budget is full and nothing is cached that would make room for 1 MiB, so this
        one acquisition is an Emergency: it takes the reserve. */
@@ -403,6 +432,7 @@ static void check_bad_input(game* g)
     fhr_handle stale = FHR_NULL_HANDLE;
     fhr_stats stats;
     int64_t count = 0;
+    size_t needed = 0;
 
     EXPECT(fhr_manager_create("amiga", &none) == FHR_NOT_FOUND && none == NULL, "unknown profile");
     EXPECT(fhr_manager_create("dreamcast", NULL) == FHR_INVALID_ARGUMENT, "NULL out pointer");
@@ -430,6 +460,9 @@ static void check_bad_input(game* g)
     EXPECT(fhr_get_stats(g->manager, FHR_TYPE_MEMORY, NULL) == FHR_INVALID_ARGUMENT, "NULL stats");
     EXPECT(fhr_live_count(g->manager, &count) == FHR_OK && count == 0, "nothing alive after the checks");
     EXPECT(fhr_unregister_callback(g->manager, 987654) == FHR_NOT_FOUND, "unknown registration");
+    EXPECT(fhr_snapshot_json(g->manager, NULL, 0, NULL) == FHR_INVALID_ARGUMENT, "NULL size out in a snapshot");
+    EXPECT(fhr_snapshot_json(g->manager, NULL, 64, &needed) == FHR_INVALID_ARGUMENT, "NULL buffer with a capacity");
+    EXPECT(fhr_snapshot_json(NULL, NULL, 0, &needed) == FHR_INVALID_ARGUMENT, "NULL manager in a snapshot");
     EXPECT(strlen(fhr_status_string(FHR_BUDGET_EXCEEDED)) > 0 && fhr_status_string(-7) != NULL, "status strings");
 }
 

@@ -36,6 +36,7 @@
 #ifndef FLIGHT_HAL_RESOURCES_H
 #define FLIGHT_HAL_RESOURCES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -287,6 +288,13 @@ fhr_status fhr_get_pool_stats(fhr_manager* manager, int32_t type, int32_t block_
 
 /** Live handles (each owner of a shared resource counts once). */
 fhr_status fhr_live_count(fhr_manager* manager, int64_t* out);
+
+/** The manager's whole state as JSON (UTF-8, NUL-terminated; the format is README "Diagnostics": version, profile,
+ *  types, regions with free blocks by size, pools, owners, caches, the largest live resources). *needed receives the
+ *  bytes it takes, the NUL included. When `capacity` is smaller (a size query: buffer NULL, capacity 0), returns
+ *  FHR_CAPACITY_EXCEEDED and leaves the buffer untouched; the size may grow between two calls while resources are
+ *  acquired, so retry with the new *needed. `needed` must not be NULL; `buffer` may be NULL only with capacity 0. */
+fhr_status fhr_snapshot_json(fhr_manager* manager, char* buffer, size_t capacity, size_t* needed);
 
 /* ---- Callbacks -------------------------------------------------------------------------------------------------- */
 

@@ -30,7 +30,9 @@ public static class ResourceDiagnostics
         ArgumentNullException.ThrowIfNull(manager);
         ArgumentOutOfRangeException.ThrowIfNegative(largestResources);
         ObjectDisposedException.ThrowIf(manager.IsDisposed, manager);
-        DateTimeOffset takenAt = DateTimeOffset.UtcNow;
+        // To the second: two snapshots of an unchanged manager are the same length (the C ABI asks the size, then fetches).
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        var takenAt = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         LeakReport live = manager.CreateLeakReport();
         return new ResourceSnapshot
         {

@@ -19,7 +19,7 @@ public sealed class ResourceSnapshot
     /// <summary>The profile's name.</summary>
     public string Profile { get; init; } = string.Empty;
 
-    /// <summary>When it was taken.</summary>
+    /// <summary>When it was taken (UTC, to the second).</summary>
     public DateTimeOffset TakenAt { get; init; }
 
     /// <summary>Live handles (each owner of a shared resource counts once), as <see cref="ResourceManager.LiveCount"/>.</summary>

@@ -30,6 +30,22 @@ public partial class SimulationTests
     }
 
     [Fact]
+    public void SnapshotAtPeak_IsTakenAtTheFrameWithTheMostBytesInUse()
+    {
+        SimulationResult result = Simulation.Run(PlatformProfile.Get("dreamcast"), Workloads.Game(300), 300, snapshotAtPeak: true);
+
+        long[] totals = [.. Enumerable.Range(0, 300).Select(f => result.Types.Sum(t => t.Usage[f]))];
+        int peakFrame = Array.IndexOf(totals, totals.Max());
+        Assert.Equal(peakFrame, result.PeakFrame);
+        ResourceSnapshot snapshot = ResourceSnapshot.FromJson(System.Text.Encoding.UTF8.GetString(result.PeakSnapshot!));
+        Assert.Equal("dreamcast", snapshot.Profile);
+        Assert.Equal(totals.Max(), snapshot.Types.Sum(t => t.CurrentBytes));
+        Assert.Equal("assets", Assert.Single(snapshot.Caches).Name);
+        Assert.NotEmpty(snapshot.LargestResources);
+        Assert.Null(Simulation.Run(PlatformProfile.Get("dreamcast"), Workloads.Game(30), 30).PeakSnapshot);
+    }
+
+    [Fact]
     public void Replay_CountsFailures_SkipsReleasesOfWhatFailedOrWasEvicted_AndReportsLeaks()
     {
         const string Csv = """

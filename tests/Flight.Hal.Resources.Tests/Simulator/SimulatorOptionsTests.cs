@@ -30,6 +30,8 @@ public class SimulatorOptionsTests
         Assert.True(options.Quiet);
         Assert.Null(SimulatorOptions.Parse(["--report", "none"]).Report);
         Assert.True(SimulatorOptions.Parse(["--help"]).Help);
+        Assert.Equal("peak.json", SimulatorOptions.Parse(["--snapshot", "peak.json"]).Snapshot);
+        Assert.Null(SimulatorOptions.Parse([]).Snapshot);
     }
 
     [Theory]
@@ -40,6 +42,7 @@ public class SimulatorOptionsTests
     [InlineData(new[] { "--profile", "--frames", "10" }, "--profile needs a value")]
     [InlineData(new[] { "--fast" }, "Unknown argument '--fast'")]
     [InlineData(new[] { "--seed", "1.5" }, "--seed must be a whole number")]
+    [InlineData(new[] { "--snapshot" }, "--snapshot needs a value")]
     public void BadArguments_AreRefused_WithAClearMessage(string[] args, string message)
     {
         FormatException exception = Assert.Throws<FormatException>(() => SimulatorOptions.Parse(args));
