@@ -70,6 +70,7 @@ typedef int32_t fhr_status;
 #define FHR_INVALID_HANDLE     10  /* Null, forged or foreign handle, or an unknown manager; nothing was touched. */
 #define FHR_REGION_EXHAUSTED   11  /* The memory region has too few free bytes (or the request is larger than it). */
 #define FHR_FRAGMENTED         12  /* The region has the bytes, but not in one block. */
+#define FHR_CORRUPTED          13  /* The memory-safety mode found overwritten guard bytes or released memory. */
 #define FHR_INVALID_ARGUMENT   254 /* A NULL pointer, an unknown enum value, a bad size or alignment. */
 #define FHR_INTERNAL_ERROR     255 /* An unexpected failure inside the library. */
 

@@ -1,8 +1,9 @@
 namespace Flight.Hal.Resources;
 
 /// <summary>Thrown by the throwing twin of a <c>TryX</c> member when the operation did not succeed.</summary>
-/// <remarks><see cref="Status"/> is the value the <c>TryX</c> member would have returned.</remarks>
-public sealed class ResourceException : Exception
+/// <remarks><see cref="Status"/> is the value the <c>TryX</c> member would have returned. Higher layers derive
+/// exceptions that carry more detail (the memory-safety mode's findings).</remarks>
+public class ResourceException : Exception
 {
     /// <summary>Creates an exception for <paramref name="status"/> with its standard description.</summary>
     /// <param name="status">Why the operation failed; never <see cref="ResourceStatus.Ok"/> in practice.</param>

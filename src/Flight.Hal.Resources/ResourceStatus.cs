@@ -49,6 +49,10 @@ public enum ResourceStatus
     /// pieces by live allocations (as on the real hardware).</summary>
     Fragmented = 12,
 
+    /// <summary>The resource manager's memory-safety mode found damage: guard bytes around a resource, or memory written
+    /// after it was released, were overwritten.</summary>
+    Corrupted = 13,
+
     /// <summary>C ABI only: an argument the managed API would reject with an exception.</summary>
     InvalidArgument = 254,
 

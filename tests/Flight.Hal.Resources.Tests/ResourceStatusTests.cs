@@ -16,6 +16,7 @@ public class ResourceStatusTests
     [InlineData(ResourceStatus.InvalidHandle, 10)]
     [InlineData(ResourceStatus.RegionExhausted, 11)]
     [InlineData(ResourceStatus.Fragmented, 12)]
+    [InlineData(ResourceStatus.Corrupted, 13)]
     [InlineData(ResourceStatus.InvalidArgument, 254)]
     [InlineData(ResourceStatus.InternalError, 255)]
     public void Value_IsPinnedForTheCAbi(ResourceStatus status, int expected)
@@ -30,6 +31,7 @@ public class ResourceStatusTests
     [InlineData(ResourceStatus.OutOfMemory, ResourceErrorCategory.Memory)]
     [InlineData(ResourceStatus.Fragmented, ResourceErrorCategory.Memory)]
     [InlineData(ResourceStatus.RegionExhausted, ResourceErrorCategory.Memory)]
+    [InlineData(ResourceStatus.Corrupted, ResourceErrorCategory.Memory)]
     [InlineData(ResourceStatus.StaleHandle, ResourceErrorCategory.Validation)]
     [InlineData(ResourceStatus.InvalidHandle, ResourceErrorCategory.Validation)]
     [InlineData(ResourceStatus.SharingFailure, ResourceErrorCategory.Sharing)]

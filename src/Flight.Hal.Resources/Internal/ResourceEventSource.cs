@@ -5,7 +5,7 @@ namespace Flight.Hal.Resources;
 
 /// <summary>The library's events, on the event source <c>Flight-Hal-Resources</c> (<c>dotnet-trace collect --providers
 /// Flight-Hal-Resources</c>, or an <see cref="EventListener"/>): pressure changes, refused acquisitions, reclamations,
-/// emergency overruns, refused deadlocks and leaks found at dispose.</summary>
+/// emergency overruns, refused deadlocks, leaks found at dispose, and corruption found by the memory-safety mode.</summary>
 /// <remarks>It lives in the floor, below every layer, because the budgets and the manager raise these events; the
 /// Diagnostics layer documents it. Every raise is guarded by <see cref="EventSource.IsEnabled()"/>: with no session
 /// listening it costs one field read. Payloads are numbers: resource types, statuses and pressure levels by their
@@ -53,6 +53,18 @@ internal sealed class ResourceEventSource : EventSource
     /// <summary>A manager was disposed with resources still alive.</summary>
     [Event(6, Level = EventLevel.Warning, Message = "{0} resources ({1} bytes) alive at dispose")]
     public void LeaksAtDispose(long count, long bytes) => WriteEvent(6, count, bytes);
+
+    [Event(7, Level = EventLevel.Error, Message = "Memory corruption (kind {0}) of handle {1} at offset {2}: {3} bytes damaged")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The payload is four longs: primitives, nothing to trim.")]
+    public unsafe void CorruptionFound(long kind, long handle, long offset, long damagedBytes)
+    {
+        EventData* data = stackalloc EventData[4];
+        Long(data, 0, &kind);
+        Long(data, 1, &handle);
+        Long(data, 2, &offset);
+        Long(data, 3, &damagedBytes);
+        WriteEventCore(7, 4, data);
+    }
 
     private static unsafe void Long(EventData* data, int index, long* value)
     {

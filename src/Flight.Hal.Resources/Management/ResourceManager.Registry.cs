@@ -190,6 +190,11 @@ public sealed partial class ResourceManager
         _budgets.ReleaseUnleased(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
         WakeWaiters((int)entry.Type, RegionKeyOf(placement));
+        if (_safety != null)
+        {
+            ThrowIfCorruptionFound(default); // strict: the release is complete
+        }
+
         return ResourceStatus.Ok;
     }
 

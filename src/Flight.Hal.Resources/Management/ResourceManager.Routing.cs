@@ -128,7 +128,7 @@ public sealed partial class ResourceManager
     {
         ThrowIfDisposed();
         ValidateRequest(in metadata, mode, timeout, owner);
-        if (name.IsEmpty && owner.Id == 0 && mode != AcquisitionMode.Emergency && TryAcquirePooled(in metadata, out handle))
+        if (name.IsEmpty && owner.Id == 0 && mode != AcquisitionMode.Emergency && _safety == null && TryAcquirePooled(in metadata, out handle))
         {
             return ResourceStatus.Ok;
         }
@@ -143,6 +143,10 @@ public sealed partial class ResourceManager
         if (status != ResourceStatus.Ok)
         {
             CountFailure(metadata.Type, status, metadata.Size); // one failure per refused call, whatever was tried on the way
+        }
+        else if (_safety != null)
+        {
+            ThrowIfCorruptionFound(handle); // strict: the acquisition is undone first
         }
 
         return status;
@@ -187,6 +191,7 @@ public sealed partial class ResourceManager
         refusalKept = false;
         ResourceType type = r.Metadata.Type;
         long size = r.Metadata.Size;
+        long blockSize = _safety == null ? size : _safety.PaddedSize(size, r.Metadata.Alignment); // with its guards
 
         // A request larger than the budget can ever hold fails at once in every mode.
         ResourceBudget budget = _budgets.GetBudget(type);
@@ -196,8 +201,8 @@ public sealed partial class ResourceManager
         }
 
         Region region = RegionFor(r.Metadata.PreferredRegion);
-        PoolBinding? binding = region == _main && size <= PoolConfig.MaxBlockSize ? FindBinding(type, (int)size, r.Metadata.Alignment) : null;
-        if (binding == null && (size > region.Usable || size > MaxResourceSize))
+        PoolBinding? binding = region == _main && blockSize <= PoolConfig.MaxBlockSize ? FindBinding(type, (int)blockSize, r.Metadata.Alignment) : null;
+        if (binding == null && (blockSize > region.Usable || size > MaxResourceSize))
         {
             return ResourceStatus.RegionExhausted; // larger than the region: no release can make room
         }
@@ -212,7 +217,7 @@ public sealed partial class ResourceManager
             return status;
         }
 
-        bool anonymous = r.Name.IsEmpty && r.Owner == 0 && (r.Metadata.Flags & ResourceFlags.Shareable) == 0;
+        bool anonymous = r.Name.IsEmpty && r.Owner == 0 && (r.Metadata.Flags & ResourceFlags.Shareable) == 0 && _safety == null;
         byte placement = 0;
         ulong memory = 0;
         if (binding != null && binding.Pool.TryRent(out ResourceHandle block) == ResourceStatus.Ok)
@@ -227,12 +232,13 @@ public sealed partial class ResourceManager
             WriteRecord(binding, block, in r.Metadata, PooledRecord.Registered);
             placement = PlacementPool;
             memory = block.RawValue;
+            _safety?.OnPoolBlockRented(PoolBlockKey(memory), block.Generation, BlockAddressOf(placement, memory), SafetyFindings());
         }
 
         if (placement == 0)
         {
             // No pool fits, or the pool is full: the region's allocator.
-            status = region.Memory.TryAllocate(size, r.Metadata.Alignment, out memory);
+            status = region.Memory.TryAllocate(blockSize, r.Metadata.Alignment, out memory);
             if (status != ResourceStatus.Ok)
             {
                 GiveBackHold(type, size, epochs);
@@ -241,16 +247,25 @@ public sealed partial class ResourceManager
             }
 
             placement = RegionPlacement(region.Index);
-            Interlocked.Add(ref _regionBytes[region.Index], size);
+            Interlocked.Add(ref _regionBytes[region.Index], blockSize);
+            if (_safety != null && region.Memory is Arena)
+            {
+                _safety.OnArenaAllocated(BlockAddressOf(placement, memory), blockSize, SafetyFindings());
+            }
         }
 
         status = Register(ref r, placement, memory, out handle);
         if (status != ResourceStatus.Ok)
         {
-            FreeMemory(placement, memory, size);
+            FreeMemory(placement, memory, blockSize);
             _budgets.Cancel(type, size);
             WakeWaiters((int)type, RegionKeyOf(placement), epochs); // the memory went back too: a refused request may now fit
             return status;
+        }
+
+        if (_safety != null)
+        {
+            GuardNew(placement, memory, in r, handle);
         }
 
         if (_stacks != null)
@@ -291,9 +306,15 @@ public sealed partial class ResourceManager
 
     private static int RegionIndexOf(byte placement) => placement >> 4;
 
-    /// <summary>Frees the memory behind a placement (not the budget); <paramref name="size"/> is the resource's size.</summary>
+    /// <summary>Frees the memory behind a placement (not the budget); <paramref name="size"/> is the bytes allocated for
+    /// it (a guarded resource's are found by the safety mode).</summary>
     private void FreeMemory(byte placement, ulong memory, long size)
     {
+        if (_safety != null && FreeGuarded(placement, memory))
+        {
+            return;
+        }
+
         if (KindOf(placement) == PlacementPool)
         {
             PoolBinding binding = _poolByTag[HandleLayout.Tag(memory)]!;
@@ -308,8 +329,12 @@ public sealed partial class ResourceManager
         }
     }
 
-    /// <summary>The address behind a placement.</summary>
+    /// <summary>The address of a resource's first byte (past its guard in the memory-safety mode).</summary>
     private nint AddressOf(byte placement, ulong memory) =>
+        _safety == null ? BlockAddressOf(placement, memory) : BlockAddressOf(placement, memory) + _safety.OffsetOf(placement, memory);
+
+    /// <summary>The address of the block behind a placement.</summary>
+    private nint BlockAddressOf(byte placement, ulong memory) =>
         KindOf(placement) == PlacementPool
             ? _poolByTag[HandleLayout.Tag(memory)]!.Pool.AddressOfRentedUnchecked(memory)
             : _regions[RegionIndexOf(placement)].Memory.AddressOf(memory);

@@ -378,7 +378,13 @@ public sealed partial class ResourceManager
         try
         {
             var request = new Request(in metadata, name.AsSpan(), name, owner, emergency: false);
-            return TryAcquireOnce(ref request, epochs, keepRefusal, out handle, out key, out refusalKept);
+            ResourceStatus status = TryAcquireOnce(ref request, epochs, keepRefusal, out handle, out key, out refusalKept);
+            if (_safety != null)
+            {
+                ThrowIfCorruptionFound(status == ResourceStatus.Ok ? handle : default); // strict: undone first
+            }
+
+            return status;
         }
         finally
         {

@@ -95,6 +95,7 @@ public sealed partial class ResourceManager : IDisposable
         _names = new NameTable<ResourceHandle>(options.MaxRetainedNames);
         _regionBytes = new long[profile.Regions.Count];
         _stacks = options.CaptureAcquisitionStacks || options.TrackAcquisitionTimes ? new ConcurrentDictionary<ulong, Acquisition>() : null;
+        _safety = options.MemorySafety is { } safety ? new MemorySafety(safety) : null;
 
         // Built bottom up; what was built is disposed, top down, if a later part fails.
         var built = new List<IDisposable>();
@@ -113,7 +114,7 @@ public sealed partial class ResourceManager : IDisposable
 
             // Pools carve their slabs from main memory: on an arena-backed profile they compete for the machine's bytes.
             IEnumerable<PoolConfig> pools = (options.Pools ?? profile.Pools).Select(c => c with { ThreadSafe = true });
-            _pools = new PoolManager(pools, _main.Memory is Arena arena ? new ArenaAllocator(arena) : _allocator);
+            _pools = new PoolManager(pools, _main.Memory is Arena arena ? SlabAllocator(arena) : _allocator);
             _pools.MarkOwnedByManager();
             built.Add(new Disposer(_pools.DisposeByOwner));
             _bindings = new PoolBinding[_pools.Pools.Count];
@@ -237,6 +238,7 @@ public sealed partial class ResourceManager : IDisposable
             }
 
             _attachments.Clear();
+            _safety?.Clear(); // before the memory it watches goes
             _pools.DisposeByOwner();
             foreach (PoolBinding binding in _bindings)
             {
@@ -251,6 +253,7 @@ public sealed partial class ResourceManager : IDisposable
             _registry.Dispose();
             _bodies.Dispose();
             _stacks?.Clear();
+            _safety?.Clear();
         }
     }
 

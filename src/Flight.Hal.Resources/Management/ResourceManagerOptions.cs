@@ -33,6 +33,10 @@ public sealed record ResourceManagerOptions
     /// An exception it throws is caught: the manager still returns all of its native memory.</summary>
     public Action<LeakReport>? LeakReported { get; init; }
 
+    /// <summary>The memory-safety mode: fill patterns, guard bytes around every resource, and a watch on released
+    /// memory (<see cref="MemorySafetyOptions"/>); off when null (the default).</summary>
+    public MemorySafetyOptions? MemorySafety { get; init; }
+
     /// <summary>Pools to create instead of the profile's plan (each made thread-safe), or null for the profile's.</summary>
     public IReadOnlyList<PoolConfig>? Pools { get; init; }
 
@@ -65,5 +69,7 @@ public sealed record ResourceManagerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxScopePages), MaxScopePages, "Must be 1 to 1,048,576.");
         }
+
+        MemorySafety?.Validate();
     }
 }

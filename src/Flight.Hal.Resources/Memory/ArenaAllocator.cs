@@ -26,6 +26,10 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
         _arena = arena;
     }
 
+    /// <summary>Called (under this allocator's lock) with the address and size of every allocation made: the manager's
+    /// memory-safety mode learns which released memory a pool slab now covers.</summary>
+    internal Action<nint, long>? Allocated { get; set; }
+
     /// <summary>The arena the memory comes from.</summary>
     public Arena Arena => _arena;
 
@@ -49,6 +53,7 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
 
             _arena.TryResolve(handle, out nint address, out _);
             _live.Add(address, handle);
+            Allocated?.Invoke(address, (long)byteCount);
             return (void*)address;
         }
     }

@@ -113,6 +113,11 @@ public sealed unsafe partial class SlabPool
     /// <summary>Blocks ever handed out; indices below it may be rented.</summary>
     internal int IssuedCount => Volatile.Read(ref _bumpIndex);
 
+    /// <summary>Block <paramref name="index"/>'s generation now (odd: rented; even: free; 0: retired or never used), or
+    /// 0 once the pool is disposed.</summary>
+    internal uint GenerationAt(int index) =>
+        _disposed || (uint)index >= (uint)Volatile.Read(ref _bumpIndex) ? 0 : Volatile.Read(ref _generations[index]);
+
     /// <summary>The handle of block <paramref name="index"/> if it is rented now, else <see langword="default"/>.</summary>
     internal ResourceHandle RentedHandleAt(int index)
     {

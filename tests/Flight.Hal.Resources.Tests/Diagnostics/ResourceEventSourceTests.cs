@@ -117,4 +117,18 @@ public sealed class ResourceEventSourceTests : IDisposable
 
         Assert.True(Saw("LeaksAtDispose", p => p is [3, 210_003]));
     }
+
+    [Fact]
+    public unsafe void AnOverrunInTheSafetyMode_RaisesCorruptionFound_WithKindHandleOffsetAndDamage()
+    {
+        using var manager = new ResourceManager(TestProfiles.Small(), new ResourceManagerOptions { MemorySafety = new MemorySafetyOptions() });
+        ResourceHandle handle = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 3333));
+        byte* p = (byte*)manager.ResolveAddress(handle);
+        p[3333 + 5] = 0;
+        p[3333 + 6] = 0;
+
+        manager.Release(handle);
+
+        Assert.True(Saw("CorruptionFound", e => e is [(long)CorruptionKind.Overrun, _, 3338, 2] && e[1] == (long)handle.RawValue));
+    }
 }
