@@ -15,6 +15,9 @@ public static class Categories
     /// <summary>The resource cache: hits, load/evict cycles.</summary>
     public const string Cache = "Cache";
 
+    /// <summary>What diagnostics cost on the hot path: metrics listened to, the event source enabled, the safety mode.</summary>
+    public const string Diagnostics = "Diagnostics";
+
     /// <summary>Curves: one operation's cost as the work around it grows (live handles, live resources, live blocks,
     /// active budget types); one class per curve, the growing quantity a <c>[Params]</c>.</summary>
     public const string Scaling = "Scaling";
