@@ -9,6 +9,8 @@ namespace Flight.Hal.Resources.Simulator;
 /// (keyed by the trace's id, charged to its owner <c>cache:assets</c>) and left resident but unreferenced, so the cache
 /// evicts them, least recently used first, when the manager asks for room of their type — as an engine's asset cache
 /// would. Acquiring an id still resident is a hit; releasing one unloads it; a release of one evicted is skipped.</para>
+/// <para>Every resource is acquired under its trace id as its name, so a snapshot (<c>--snapshot</c>) and the leak
+/// report name what holds the memory.</para>
 /// </remarks>
 internal sealed class Simulation : IDisposable
 {
@@ -177,7 +179,7 @@ internal sealed class Simulation : IDisposable
         AcquisitionMode mode = e.Mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout ? AcquisitionMode.Timeout : e.Mode;
         ResourceOwner owner = e.Owner == null ? ResourceOwner.None : _manager.GetOwner(e.Owner);
         ResourceStats before = e.Mode == AcquisitionMode.Emergency ? _manager.GetStats(e.Type) : default!;
-        ResourceStatus status = _manager.TryAcquire(in metadata, out ResourceHandle handle, mode: mode, timeout: TimeSpan.Zero, owner: owner);
+        ResourceStatus status = _manager.TryAcquire(in metadata, out ResourceHandle handle, name: e.Id, mode: mode, timeout: TimeSpan.Zero, owner: owner);
         if (status != ResourceStatus.Ok)
         {
             _failures++;
@@ -222,7 +224,7 @@ internal sealed class Simulation : IDisposable
         TraceEvent e = _loading!;
         var metadata = new ResourceMetadata(e.Type, e.Size, e.Alignment, e.Flags);
         AcquisitionMode mode = e.Mode is AcquisitionMode.Blocking or AcquisitionMode.Timeout ? AcquisitionMode.Timeout : e.Mode;
-        return new Held(context.Acquire(in metadata, mode: mode), e.Type, e.Size);
+        return new Held(context.Acquire(in metadata, name: e.Id, mode: mode), e.Type, e.Size);
     }
 
     private bool TryGetCached(string id, out Held held)

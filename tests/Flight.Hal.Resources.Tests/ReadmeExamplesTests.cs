@@ -26,7 +26,7 @@ public partial class ReadmeExamplesTests
         string[] copy = Normalized(here);
         string[] examples = CSharpBlock().Matches(readme).Select(m => m.Groups["code"].Value).ToArray();
 
-        Assert.Equal(7, examples.Length);
+        Assert.Equal(8, examples.Length);
         foreach (string example in examples)
         {
             Assert.StartsWith("using Flight.Hal.Resources;", example, StringComparison.Ordinal);
@@ -375,6 +375,56 @@ public partial class ReadmeExamplesTests
         LeakedResource leaked = Assert.Single(leaks.Resources);
         Assert.Equal(spare, leaked.Handle);
         Assert.Equal(256 * 1024, leaked.Size);
+    }
+
+    [Fact]
+    public void Diagnostics_Example_DoesWhatItsCommentsSay()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "fhr-readme-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string current = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = directory;
+        try
+        {
+            (ResourceStatus status, CorruptionFinding[] findings, ResourceManager disposed) = Example();
+            Assert.Equal(ResourceStatus.Ok, status);
+            Assert.Empty(findings);
+            Assert.True(disposed.IsDisposed);
+            ResourceSnapshot snapshot = ResourceSnapshot.FromJson(File.ReadAllText(Path.Combine(directory, "snapshot.json")));
+            LiveResourceSnapshot mesh = Assert.Single(snapshot.LargestResources);
+            Assert.Equal(("level.mesh", 4096L), (mesh.Name, mesh.Size));
+            Assert.NotNull(mesh.AgeSeconds);
+            Assert.Equal("dreamcast", snapshot.Profile);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = current;
+            Directory.Delete(directory, recursive: true);
+        }
+
+        static (ResourceStatus, CorruptionFinding[], ResourceManager) Example()
+        {
+            // README example
+            using var manager = new ResourceManager(PlatformProfile.Get("dreamcast"), new ResourceManagerOptions
+            {
+                MemorySafety = new MemorySafetyOptions(),   // a debug build: guards, fill patterns, writes after release
+                TrackAcquisitionTimes = true,               // ages in the snapshot
+            });
+            using IDisposable metrics = ResourceMetrics.Track(manager, "main");   // dotnet-counters, OpenTelemetry, MeterListener
+
+            ResourceHandle mesh = manager.Acquire(new ResourceMetadata(ResourceType.Memory, 4096), name: "level.mesh");
+            manager.GetSpan(mesh)[4096 - 1] = 1;            // the last byte: fine
+
+            using (FileStream file = File.Create("snapshot.json"))
+            {
+                manager.WriteSnapshot(file);                // the whole state as JSON (format below)
+            }
+
+            ResourceStatus status = manager.CheckCorruption(out CorruptionFinding[] findings);   // Ok: every guard intact
+            manager.Release(mesh);
+            // end
+            return (status, findings, manager);
+        }
     }
 
     /// <summary>Non-blank lines, trimmed, runs of white space as one space.</summary>
