@@ -63,6 +63,8 @@ internal sealed class Simulation : IDisposable
         double[][] regionFragmentation = [.. regionStats.Select(_ => new double[frames])];
         var registrations = new List<IDisposable>
         {
+            ResourceMetrics.Track(manager, "flight-sim"), // dotnet-counters (or samples/Flight.Hal.Resources.Counters) can watch the run
+            ResourceMetrics.Track(sim._cache, "flight-sim"),
             manager.RegisterPressureCallback((in PressureChange change) =>
                 sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}", change.Current))),
         };
