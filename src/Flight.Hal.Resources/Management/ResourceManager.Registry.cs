@@ -186,7 +186,11 @@ public sealed partial class ResourceManager
             }
         }
 
-        FreeMemory(placement, memory, entry.Size);
+        if (_safety == null || !FreeGuarded(placement, memory))
+        {
+            FreeMemory(placement, memory, entry.Size);
+        }
+
         _budgets.ReleaseUnleased(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
         WakeWaiters((int)entry.Type, RegionKeyOf(placement));

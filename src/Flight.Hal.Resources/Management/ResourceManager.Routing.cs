@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Flight.Hal.Resources;
 
@@ -232,7 +233,6 @@ public sealed partial class ResourceManager
             WriteRecord(binding, block, in r.Metadata, PooledRecord.Registered);
             placement = PlacementPool;
             memory = block.RawValue;
-            _safety?.OnPoolBlockRented(PoolBlockKey(memory), block.Generation, BlockAddressOf(placement, memory), SafetyFindings());
         }
 
         if (placement == 0)
@@ -248,10 +248,11 @@ public sealed partial class ResourceManager
 
             placement = RegionPlacement(region.Index);
             Interlocked.Add(ref _regionBytes[region.Index], blockSize);
-            if (_safety != null && region.Memory is Arena)
-            {
-                _safety.OnArenaAllocated(BlockAddressOf(placement, memory), blockSize, SafetyFindings());
-            }
+        }
+
+        if (_safety != null)
+        {
+            WatchReuse(placement, memory, blockSize); // released memory handed out again: was it written since?
         }
 
         status = Register(ref r, placement, memory, out handle);
@@ -307,14 +308,9 @@ public sealed partial class ResourceManager
     private static int RegionIndexOf(byte placement) => placement >> 4;
 
     /// <summary>Frees the memory behind a placement (not the budget); <paramref name="size"/> is the bytes allocated for
-    /// it (a guarded resource's are found by the safety mode).</summary>
+    /// it. A guarded resource's memory goes through <see cref="FreeGuarded"/> instead.</summary>
     private void FreeMemory(byte placement, ulong memory, long size)
     {
-        if (_safety != null && FreeGuarded(placement, memory))
-        {
-            return;
-        }
-
         if (KindOf(placement) == PlacementPool)
         {
             PoolBinding binding = _poolByTag[HandleLayout.Tag(memory)]!;
@@ -331,9 +327,10 @@ public sealed partial class ResourceManager
 
     /// <summary>The address of a resource's first byte (past its guard in the memory-safety mode).</summary>
     private nint AddressOf(byte placement, ulong memory) =>
-        _safety == null ? BlockAddressOf(placement, memory) : BlockAddressOf(placement, memory) + _safety.OffsetOf(placement, memory);
+        _safety == null ? BlockAddressOf(placement, memory) : GuardedAddressOf(placement, memory);
 
     /// <summary>The address of the block behind a placement.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private nint BlockAddressOf(byte placement, ulong memory) =>
         KindOf(placement) == PlacementPool
             ? _poolByTag[HandleLayout.Tag(memory)]!.Pool.AddressOfRentedUnchecked(memory)

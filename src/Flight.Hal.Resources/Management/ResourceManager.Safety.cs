@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flight.Hal.Resources;
 
 // The memory-safety mode (ResourceManagerOptions.MemorySafety): guards around every resource, fill patterns, and a
@@ -66,7 +68,28 @@ public sealed partial class ResourceManager
         return binding != null && binding.Pool.GenerationAt((int)(uint)key) == freeGeneration;
     }
 
+    /// <summary>Memory just allocated for a resource (a pool block or region memory): the released memory it reuses is
+    /// checked for writes since its release. Out of line: the acquisition path pays only the mode's null test.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WatchReuse(byte placement, ulong memory, long blockSize)
+    {
+        if (KindOf(placement) == PlacementPool)
+        {
+            _safety!.OnPoolBlockRented(PoolBlockKey(memory), HandleLayout.Generation(memory), BlockAddressOf(placement, memory), SafetyFindings());
+        }
+        else if (_regions[RegionIndexOf(placement)].Memory is Arena)
+        {
+            _safety!.OnArenaAllocated(BlockAddressOf(placement, memory), blockSize, SafetyFindings());
+        }
+    }
+
+    /// <summary>A guarded resource's first byte: its block's address past the front guard. Out of line, so that resolving
+    /// pays only the mode's null test when it is off.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private nint GuardedAddressOf(byte placement, ulong memory) => BlockAddressOf(placement, memory) + _safety!.OffsetOf(placement, memory);
+
     /// <summary>Fills a new resource's guards and bytes, and watches them.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void GuardNew(byte placement, ulong memory, in Request r, ResourceHandle handle)
     {
         string? name = r.NameText ?? (r.Name.IsEmpty ? null : r.Name.ToString());
