@@ -11,11 +11,11 @@ public sealed class ChurnedTable : IDisposable
     /// <summary>Free-and-reallocate rounds.</summary>
     public const int Rounds = 8;
 
-    public ChurnedTable(int live, int seed)
+    public ChurnedTable(int live, int seed, bool compact = false)
     {
         var random = new Random(seed);
         int slots = live * 2;
-        Table = new HandleTable<long>(slots);
+        Table = new HandleTable<long>(slots, allocator: null, compact);
         var handles = new List<Handle<long>>(slots);
         for (int i = 0; i < slots; i++)
         {
@@ -51,10 +51,14 @@ public sealed class ChurnedTable : IDisposable
         }
 
         Live = [.. handles];
+        LiveCompact = compact ? [.. handles.Select(Table.ToCompact)] : [];
         Check.That(Table.Count == live, $"{live} live entries");
         int distinct = Live.Select(h => h.Generation).Distinct().Count();
         Check.That(live < 1000 || distinct >= Rounds / 2, $"varied generations (found {distinct} distinct)");
     }
+
+    /// <summary>The live entries' compact handles, in the same order, when the table is compact; else empty.</summary>
+    public CompactHandle<long>[] LiveCompact { get; }
 
     /// <summary>The table.</summary>
     public HandleTable<long> Table { get; }

@@ -37,7 +37,7 @@ public sealed unsafe partial class HandleTable<T>
 
         // Every odd generation from the base up to the slot's last issued one was issued once; a retired slot (key 0) was
         // issued every generation up to the wrap. A free key holds the next, even generation.
-        uint lastIssued = key == 0 ? uint.MaxValue : IsLive(key) ? HandleLayout.Generation(key) : HandleLayout.Generation(key) - 1;
+        uint lastIssued = key == 0 ? _retireAt : IsLive(key) ? HandleLayout.Generation(key) : HandleLayout.Generation(key) - 1;
         return generation <= lastIssued ? ResourceStatus.StaleHandle : ResourceStatus.InvalidHandle;
     }
 
@@ -68,7 +68,7 @@ public sealed unsafe partial class HandleTable<T>
         return HandleLayout.ClassifyMiss(raw, _tag, _baseGeneration);
     }
 
-    /// <summary>The slow path of <see cref="GetValueRefOrNullRef"/>: throws for disposed or foreign, else a null reference.</summary>
+    /// <summary>The slow path of <see cref="GetValueRefOrNullRef(Handle{T})"/>: throws for disposed or foreign, else a null reference.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref T LookupMismatch(ulong raw)
     {

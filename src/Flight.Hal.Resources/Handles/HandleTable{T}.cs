@@ -39,6 +39,8 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     private int _freeHead = -1;           // LIFO free list through the slots' keys; -1 when empty.
     private int _count;                   // Live entries.
     private int _retiredCount;            // Slots whose generation wrapped; never on the free list again.
+    private readonly uint _retireAt;      // Odd: a slot freed at this generation is retired (uint.MaxValue; compact: base + 4095).
+    private readonly bool _compact;       // Issues CompactHandle<T>s too: generations stay within base + 1 .. base + 4095.
 
     /// <summary>Creates a table that can hold up to <paramref name="capacity"/> live entries.</summary>
     /// <param name="capacity">1 to <see cref="MaxCapacity"/>.</param>
@@ -48,11 +50,26 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
     /// <exception cref="InvalidOperationException">Every handle tag of the process is taken (1,023 tables, pools and arenas
     /// are alive); nothing is leaked.</exception>
     public HandleTable(int capacity, NativeAllocator? allocator = null)
+        : this(capacity, allocator, compact: false)
+    {
+    }
+
+    /// <summary>Creates a table that can hold up to <paramref name="capacity"/> live entries and, when
+    /// <paramref name="compact"/>, also issues 4-byte <see cref="CompactHandle{T}"/>s for them.</summary>
+    /// <param name="capacity">1 to <see cref="MaxCapacity"/>; compact: 1 to <see cref="CompactHandle{T}.MaxCapacity"/>.</param>
+    /// <param name="allocator">Where the slots come from; <see cref="NativeAllocator.Default"/> when null.</param>
+    /// <param name="compact">Keep every generation within the 12 bits a compact handle holds: a slot is retired after
+    /// its 2,048th entry (see <see cref="CompactHandle{T}"/> for what that costs).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is out of range.</exception>
+    /// <exception cref="OutOfMemoryException">The allocator could not provide the slots; nothing is leaked.</exception>
+    /// <exception cref="InvalidOperationException">Every handle tag of the process is taken; nothing is leaked.</exception>
+    public HandleTable(int capacity, NativeAllocator? allocator, bool compact)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, compact ? CompactHandle<T>.MaxCapacity : MaxCapacity);
         _allocator = allocator ?? NativeAllocator.Default;
         _capacity = capacity;
+        _compact = compact;
         if (!_slots.TryInitialize(capacity, _allocator, PageShift))
         {
             GC.SuppressFinalize(this);
@@ -62,6 +79,7 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         try
         {
             _tag = HandleTagAllocator.Rent(out _baseGeneration);
+            _retireAt = compact ? (uint)Math.Min((ulong)_baseGeneration + CompactHandle<T>.MaxGeneration, uint.MaxValue) : uint.MaxValue;
         }
         catch
         {
@@ -212,10 +230,11 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
         }
         uint generation = HandleLayout.Generation(raw);
         _count--;
-        if (generation == uint.MaxValue)
+        if (generation == _retireAt)
         {
-            // The next generation would wrap to 0 and, two frees later, reissue 1: an old handle could then match.
-            // Retire the slot instead: key 0 has tag 0, so no handle ever matches it, and it is off the free list.
+            // The next generation would wrap to 0 (a compact table: past what a compact handle holds) and, two frees
+            // later, reissue an old one: an old handle could then match. Retire the slot instead: key 0 has tag 0, so no
+            // handle ever matches it, and it is off the free list.
             slot->Key = 0;
             _retiredCount++;
             return ResourceStatus.Ok;
@@ -417,7 +436,13 @@ public sealed unsafe partial class HandleTable<T> : IDisposable
             ulong key = _slots.At(i, PageShift)->Key;
             if (key == 0)
             {
-                return uint.MaxValue; // retired at the wrap point: every generation of this tag has been used
+                if (_retireAt == uint.MaxValue)
+                {
+                    return uint.MaxValue; // retired at the wrap point: every generation of this tag has been used
+                }
+
+                highest = Math.Max(highest, _retireAt); // a compact table's slot, retired at its last compact generation
+                continue;
             }
 
             highest = Math.Max(highest, HandleLayout.Generation(key));

@@ -88,11 +88,11 @@ public class HandleTableTests
         using var table = new HandleTable<long>(4);
         table.Allocate(5);
 
-        Assert.Equal(ResourceStatus.InvalidHandle, table.Free(default));
-        Assert.Equal(ResourceStatus.InvalidHandle, table.TryGet(default, out _));
-        Assert.True(Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(default)));
-        Assert.False(table.Contains(default));
-        Assert.Equal(ResourceStatus.InvalidHandle, Assert.Throws<ResourceException>(() => table.Get(default)).Status);
+        Assert.Equal(ResourceStatus.InvalidHandle, table.Free(default(Handle<long>)));
+        Assert.Equal(ResourceStatus.InvalidHandle, table.TryGet(default(Handle<long>), out _));
+        Assert.True(Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(default(Handle<long>))));
+        Assert.False(table.Contains(default(Handle<long>)));
+        Assert.Equal(ResourceStatus.InvalidHandle, Assert.Throws<ResourceException>(() => table.Get(default(Handle<long>))).Status);
         Assert.Equal(1, table.Count);
     }
 
@@ -171,9 +171,9 @@ public class HandleTableTests
         Assert.Equal(1, table.RetiredCount);
 
         // Act + Assert
-        Assert.Equal(ResourceStatus.InvalidHandle, table.Free(default));
-        Assert.False(table.Contains(default));
-        Assert.True(Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(default)));
+        Assert.Equal(ResourceStatus.InvalidHandle, table.Free(default(Handle<long>)));
+        Assert.False(table.Contains(default(Handle<long>)));
+        Assert.True(Unsafe.IsNullRef(ref table.GetValueRefOrNullRef(default(Handle<long>))));
         Assert.Equal(0, table.Count);
         Assert.Equal(1, table.RetiredCount);
     }
