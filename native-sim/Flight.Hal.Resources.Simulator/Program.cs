@@ -20,17 +20,24 @@ try
 
     // Opened before the run, so an unwritable path fails at once (exit 2), not after the whole replay.
     using FileStream? snapshotFile = options.Snapshot == null ? null : new FileStream(options.Snapshot, FileMode.Create, FileAccess.Write);
+    using FileStream? recordFile = options.Record == null ? null : new FileStream(options.Record, FileMode.Create, FileAccess.Write);
     Action<int, int>? progress = options.Quiet || frames < 1000
         ? null
         : (done, total) => Console.Error.WriteLine($"  frame {done}/{total} ({done * 100 / total}%)");
 
-    SimulationResult result = Simulation.Run(profile, workload, frames, progress, snapshotAtPeak: snapshotFile != null);
+    SimulationResult result = Simulation.Run(profile, workload, frames, progress, snapshotAtPeak: snapshotFile != null, record: recordFile);
     Console.Write(TextReport.Format(result));
     if (snapshotFile != null)
     {
         snapshotFile.Write(result.PeakSnapshot);
         Console.WriteLine();
         Console.WriteLine($"Snapshot (frame {result.PeakFrame}, the most bytes in use): {Path.GetFullPath(snapshotFile.Name)}");
+    }
+
+    if (recordFile != null)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Recorded: {Path.GetFullPath(recordFile.Name)} (replay it with --workload)");
     }
     if (options.Report != null)
     {

@@ -52,7 +52,10 @@ internal sealed class Simulation : IDisposable
     /// <param name="progress">Called every tenth of the run with (frames done, frames).</param>
     /// <param name="snapshotAtPeak">Whether to take the manager's JSON snapshot at the end of the frame with the most bytes
     /// in use (all types together; the first such frame), into <see cref="SimulationResult.PeakSnapshot"/>.</param>
-    public static SimulationResult Run(PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null, bool snapshotAtPeak = false)
+    /// <param name="record">Where to record the run as a trace (<see cref="ResourceRecorder"/>: every acquisition, release
+    /// and share the replay makes, frame by frame), closed when the frames end; null for none.</param>
+    public static SimulationResult Run(
+        PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null, bool snapshotAtPeak = false, Stream? record = null)
     {
         LeakReport? leaks = null;
         var manager = new ResourceManager(profile, new ResourceManagerOptions { LeakReported = report => leaks = report });
@@ -68,6 +71,8 @@ internal sealed class Simulation : IDisposable
             manager.RegisterPressureCallback((in PressureChange change) =>
                 sim._events.Add(new SimEvent(sim._frame, SimEventKind.Pressure, change.Type, $"{change.Previous} -> {change.Current}", change.Current))),
         };
+        ResourceRecorder? recorder = record == null ? null
+            : ResourceRecorder.Start(manager, record, new ResourceRecorderOptions { Name = $"{workload.Name} recorded on {profile.Name}" });
         int next = 0;
         int step = Math.Max(1, frames / 10);
         long peakTotal = -1;
@@ -76,6 +81,11 @@ internal sealed class Simulation : IDisposable
         for (int frame = 0; frame < frames; frame++)
         {
             sim._frame = frame;
+            if (frame > 0)
+            {
+                manager.MarkFrame(); // the recorder's frames are the replay's
+            }
+
             while (next < workload.Events.Count && workload.Events[next].Frame <= frame)
             {
                 sim.Apply(workload.Events[next++]);
@@ -107,6 +117,7 @@ internal sealed class Simulation : IDisposable
             }
         }
 
+        recorder?.Stop(); // the frames' events only: what the cache still holds is unloaded below, not by the workload
         var types = AllTypes.Select(type => new TypeSummary(type, manager.GetStats(type), usage[(int)type])).ToList();
         RegionStats[] final = manager.GetRegionStats();
         var regions = final.Select((r, i) => new RegionSummary(

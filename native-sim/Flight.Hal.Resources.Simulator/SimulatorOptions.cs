@@ -23,6 +23,9 @@ internal sealed record SimulatorOptions
     /// <summary>Seed of the built-in workloads' random choices.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Where to record the run as a trace that <c>--workload</c> replays, or null for none.</summary>
+    public string? Record { get; init; }
+
     /// <summary>Where to write the manager's JSON snapshot at the peak frame, or null for none.</summary>
     public string? Snapshot { get; init; }
 
@@ -34,7 +37,7 @@ internal sealed record SimulatorOptions
         """
         flight-sim: replays a game's resource plan under a platform profile and reports whether it fits.
 
-        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--snapshot FILE] [--quiet]
+        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--snapshot FILE] [--record FILE] [--quiet]
 
           --profile   dreamcast (default), desktop, web, psp, ps2, nds, n64, n64-expansion
           --workload  a built-in workload (game: the default, levels on a console; stress: random churn and
@@ -45,6 +48,8 @@ internal sealed record SimulatorOptions
           --seed      seed of the built-in workloads' random choices (default 1)
           --snapshot  write the manager's JSON snapshot (README "Diagnostics") taken at the end of the frame with
                       the most bytes in use
+          --record    record the run (every acquire, release and share, frame by frame) as a JSON trace that
+                      --workload replays, e.g. under another profile
           --quiet     no progress lines
         """;
 
@@ -82,6 +87,9 @@ internal sealed record SimulatorOptions
                 case "--report":
                     string report = Value(args, ref i, arg);
                     options = options with { Report = report.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : report };
+                    break;
+                case "--record":
+                    options = options with { Record = Value(args, ref i, arg) };
                     break;
                 case "--snapshot":
                     options = options with { Snapshot = Value(args, ref i, arg) };

@@ -153,6 +153,11 @@ public sealed partial class ResourceManager
         _budgets.ReleaseFast(locals.Index, pool.Type, size);
         _stacks?.TryRemove(raw, out _);
         WakeWaiters((int)pool.Type, _main.Key);
+        if (_observer != null)
+        {
+            ObserveReleased(handle);
+        }
+
         return ResourceStatus.Ok;
     }
 

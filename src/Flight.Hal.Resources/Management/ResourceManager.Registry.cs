@@ -168,6 +168,11 @@ public sealed partial class ResourceManager
                 if (--body.RefCount > 0)
                 {
                     _stacks?.TryRemove(handle.RawValue, out _);
+                    if (_observer != null)
+                    {
+                        ObserveReleased(handle); // under the lock: before any later share of the same memory is heard
+                    }
+
                     return ResourceStatus.Ok; // other owners still hold it
                 }
 
@@ -194,6 +199,11 @@ public sealed partial class ResourceManager
         _budgets.ReleaseUnleased(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
         WakeWaiters((int)entry.Type, RegionKeyOf(placement));
+        if (_observer != null)
+        {
+            ObserveReleased(handle);
+        }
+
         if (_safety != null)
         {
             ThrowIfCorruptionFound(default); // strict: the release is complete
@@ -267,6 +277,9 @@ public sealed partial class ResourceManager
             {
                 _names.EndWrite();
             }
+
+            // Under the lock, so that no release of the source is heard before the share.
+            Volatile.Read(ref _observer)?.OnShared(handle, owner.Id, shared);
         }
 
         return ResourceStatus.Ok;

@@ -131,6 +131,11 @@ public sealed partial class ResourceManager
         ValidateRequest(in metadata, mode, timeout, owner);
         if (name.IsEmpty && owner.Id == 0 && mode != AcquisitionMode.Emergency && _safety == null && TryAcquirePooled(in metadata, out handle))
         {
+            if (_observer != null)
+            {
+                ObserveAcquired(handle, in metadata, mode, 0);
+            }
+
             return ResourceStatus.Ok;
         }
 
@@ -145,9 +150,17 @@ public sealed partial class ResourceManager
         {
             CountFailure(metadata.Type, status, metadata.Size); // one failure per refused call, whatever was tried on the way
         }
-        else if (_safety != null)
+        else
         {
-            ThrowIfCorruptionFound(handle); // strict: the acquisition is undone first
+            if (_observer != null)
+            {
+                ObserveAcquired(handle, in metadata, mode, owner.Id);
+            }
+
+            if (_safety != null)
+            {
+                ThrowIfCorruptionFound(handle); // strict: the acquisition is undone (and that release heard) first
+            }
         }
 
         return status;

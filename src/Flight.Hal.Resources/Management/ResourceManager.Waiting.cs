@@ -379,6 +379,11 @@ public sealed partial class ResourceManager
         {
             var request = new Request(in metadata, name.AsSpan(), name, owner, emergency: false);
             ResourceStatus status = TryAcquireOnce(ref request, epochs, keepRefusal, out handle, out key, out refusalKept);
+            if (status == ResourceStatus.Ok && _observer != null)
+            {
+                ObserveAcquired(handle, in metadata, AcquisitionMode.Timeout, owner); // async waits are Timeout waits
+            }
+
             if (_safety != null)
             {
                 ThrowIfCorruptionFound(status == ResourceStatus.Ok ? handle : default); // strict: undone first

@@ -229,6 +229,7 @@ public sealed partial class ResourceManager : IDisposable
 
         _disposed = true;
         WakeAndAwaitWaiters();
+        DetachObserverForDispose(); // a recorder writes what it holds while owner names can still be read
         ReportLeaks();
         lock (_lock)
         {

@@ -32,6 +32,8 @@ public class SimulatorOptionsTests
         Assert.True(SimulatorOptions.Parse(["--help"]).Help);
         Assert.Equal("peak.json", SimulatorOptions.Parse(["--snapshot", "peak.json"]).Snapshot);
         Assert.Null(SimulatorOptions.Parse([]).Snapshot);
+        Assert.Equal("run.json", SimulatorOptions.Parse(["--record", "run.json"]).Record);
+        Assert.Null(SimulatorOptions.Parse([]).Record);
     }
 
     [Theory]
@@ -43,6 +45,7 @@ public class SimulatorOptionsTests
     [InlineData(new[] { "--fast" }, "Unknown argument '--fast'")]
     [InlineData(new[] { "--seed", "1.5" }, "--seed must be a whole number")]
     [InlineData(new[] { "--snapshot" }, "--snapshot needs a value")]
+    [InlineData(new[] { "--record" }, "--record needs a value")]
     public void BadArguments_AreRefused_WithAClearMessage(string[] args, string message)
     {
         FormatException exception = Assert.Throws<FormatException>(() => SimulatorOptions.Parse(args));
