@@ -152,12 +152,12 @@ public sealed partial class ResourceManager
 
         _budgets.ReleaseFast(locals.Index, pool.Type, size);
         _stacks?.TryRemove(raw, out _);
-        WakeWaiters((int)pool.Type, _main.Key);
         if (_observer != null)
         {
-            ObserveReleased(handle);
+            ObserveReleased(handle); // before waking a waiter, whose acquisition is then heard after this release
         }
 
+        WakeWaiters((int)pool.Type, _main.Key);
         return ResourceStatus.Ok;
     }
 

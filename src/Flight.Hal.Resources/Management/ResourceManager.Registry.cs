@@ -198,11 +198,12 @@ public sealed partial class ResourceManager
 
         _budgets.ReleaseUnleased(entry.Type, entry.Size);
         _stacks?.TryRemove(handle.RawValue, out _);
-        WakeWaiters((int)entry.Type, RegionKeyOf(placement));
         if (_observer != null)
         {
-            ObserveReleased(handle);
+            ObserveReleased(handle); // before waking a waiter, whose acquisition is then heard after this release
         }
+
+        WakeWaiters((int)entry.Type, RegionKeyOf(placement));
 
         if (_safety != null)
         {
