@@ -127,6 +127,7 @@ public sealed unsafe partial class Arena
         public int PrevPhys;  // Block just below, or None.
         public int NextPhys;  // Block just above, or None.
         public int PrevFree;  // Free: previous on its list or None. Used: Used. Unused record: Unused.
-        public int NextFree;  // Free: next on its list or None. Unused record: next unused record.
+        public int NextFree;  // Free: next on its list or None. Unused record: next unused record. Used: alignment log2
+                              // in bits 0-7, pins (Arena.Pin) from bit 8.
     }
 }

@@ -96,7 +96,7 @@ public sealed unsafe partial class Arena
         }
 
         r.PrevFree = Used;
-        r.NextFree = Used;
+        r.NextFree = BitOperations.Log2((ulong)align); // a block in use: its alignment (log2) and, from bit 8, its pins
         _freeBytes -= r.Size;
         _usedBytes += r.Size;
         _peakUsedBytes = Math.Max(_peakUsedBytes, _usedBytes);

@@ -51,6 +51,8 @@ public sealed unsafe partial class Arena : IDisposable, IRegionAllocator
     private long _totalAllocations;
     private long _failedAllocations;
     private long _fragmentationFailures;
+    private long _bytesMoved;                // By Defragment, since creation.
+    private long _moves;
 
     /// <summary>Creates an arena over a new region as <paramref name="config"/> describes.</summary>
     /// <param name="config">The region's shape; validated here.</param>

@@ -52,6 +52,7 @@ public sealed unsafe class ArenaAllocator : NativeAllocator
             }
 
             _arena.TryResolve(handle, out nint address, out _);
+            _arena.Pin(handle); // its user (a pool's slab, a table's pages) keeps the address: Defragment must not move it
             _live.Add(address, handle);
             Allocated?.Invoke(address, (long)byteCount);
             return (void*)address;
