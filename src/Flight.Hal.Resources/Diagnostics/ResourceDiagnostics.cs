@@ -55,12 +55,18 @@ public static class ResourceDiagnostics
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="largestResources"/> is negative.</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
-    /// <exception cref="IOException">The stream cannot be written (the manager is unaffected).</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot be written.</exception>
+    /// <exception cref="IOException">Writing failed (the manager is unaffected).</exception>
     public static void WriteSnapshot(this ResourceManager manager, Stream stream, int largestResources = DefaultLargestResources)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite)
+        {
+            throw new ArgumentException("The stream cannot be written.", nameof(stream));
+        }
+
         ResourceSnapshot snapshot = GetSnapshot(manager, largestResources);
-        JsonSerializer.Serialize(stream, snapshot, ResourceSnapshotJsonContext.Default.ResourceSnapshot);
+        ResourceSnapshotWriter.Write(stream, snapshot);
     }
 
     /// <summary>Writes a snapshot of <paramref name="manager"/> as one JSON value to <paramref name="writer"/> (inside a
@@ -75,8 +81,7 @@ public static class ResourceDiagnostics
     {
         ArgumentNullException.ThrowIfNull(writer);
         ResourceSnapshot snapshot = GetSnapshot(manager, largestResources);
-        JsonSerializer.Serialize(writer, snapshot, ResourceSnapshotJsonContext.Default.ResourceSnapshot);
-        writer.Flush();
+        ResourceSnapshotWriter.Write(writer, snapshot);
     }
 
     /// <summary>A snapshot of <paramref name="manager"/> as UTF-8 JSON (what the C ABI's <c>fhr_snapshot_json</c> copies out).</summary>
@@ -87,7 +92,7 @@ public static class ResourceDiagnostics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="largestResources"/> is negative.</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public static byte[] GetSnapshotUtf8(this ResourceManager manager, int largestResources = DefaultLargestResources) =>
-        JsonSerializer.SerializeToUtf8Bytes(GetSnapshot(manager, largestResources), ResourceSnapshotJsonContext.Default.ResourceSnapshot);
+        ResourceSnapshotWriter.ToUtf8(GetSnapshot(manager, largestResources));
 
     private static TypeSnapshot Type(ResourceManager manager, ResourceType type)
     {

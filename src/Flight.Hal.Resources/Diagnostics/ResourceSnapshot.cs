@@ -45,7 +45,7 @@ public sealed class ResourceSnapshot
 
     /// <summary>The snapshot as indented JSON.</summary>
     /// <returns>The text.</returns>
-    public string ToJson() => JsonSerializer.Serialize(this, ResourceSnapshotJsonContext.Default.ResourceSnapshot);
+    public string ToJson() => System.Text.Encoding.UTF8.GetString(ResourceSnapshotWriter.ToUtf8(this));
 
     /// <summary>Reads a snapshot written by <see cref="ToJson"/> or <see cref="ResourceDiagnostics.WriteSnapshot(ResourceManager, Stream, int)"/>.</summary>
     /// <param name="json">The text.</param>

@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Flight.Hal.Resources;
 
-/// <summary>Source-generated serialisation of <see cref="ResourceSnapshot"/>: no reflection, safe under NativeAOT and
-/// trimming.</summary>
+/// <summary>Source-generated reading of <see cref="ResourceSnapshot"/> (<see cref="ResourceSnapshot.FromJson"/>): no
+/// reflection, safe under NativeAOT and trimming. Writing is <see cref="ResourceSnapshotWriter"/>'s.</summary>
 [JsonSourceGenerationOptions(
     WriteIndented = true,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

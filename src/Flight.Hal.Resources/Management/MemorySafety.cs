@@ -84,6 +84,30 @@ internal sealed unsafe class MemorySafety
         }
     }
 
+    /// <summary>Defragmentation is about to move a block from <paramref name="from"/> to <paramref name="to"/>: released
+    /// memory the move overwrites is checked and no longer watched, and the guarded resource there follows its block.</summary>
+    public void OnMoved(nint from, nint to, long size, List<CorruptionFinding> findings)
+    {
+        OnArenaAllocated(to, size, findings);
+        lock (_lock)
+        {
+            (byte Placement, ulong Memory)? moved = null;
+            foreach (KeyValuePair<(byte Placement, ulong Memory), Guarded> pair in _live)
+            {
+                if (pair.Value.Block == from)
+                {
+                    moved = pair.Key;
+                    break;
+                }
+            }
+
+            if (moved is { } key)
+            {
+                _live[key] = _live[key] with { Block = to };
+            }
+        }
+    }
+
     /// <summary>A resource's block, registered: fills its guards and its bytes, and watches it.</summary>
     public void Guard(byte placement, ulong memory, nint block, in ResourceMetadata md, Identity identity)
     {
