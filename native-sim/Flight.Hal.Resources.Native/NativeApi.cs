@@ -467,6 +467,68 @@ internal static unsafe partial class NativeApi
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "fhr_defragment")]
+    internal static int Defragment(nint manager, int region, long maxBytes, NativeDefragStats* stats)
+    {
+        try
+        {
+            if (!TryGet(manager, out NativeManager? m, out int status))
+            {
+                return status;
+            }
+
+            if ((uint)region > (uint)RegionKind.Sound || maxBytes < 0 || stats == null)
+            {
+                return (int)ResourceStatus.InvalidArgument;
+            }
+
+            DefragmentationStats s = m.Manager.Defragment((RegionKind)region, maxBytes);
+            *stats = new NativeDefragStats
+            {
+                Moves = s.Moves,
+                Skipped = s.Skipped,
+                BytesMoved = s.BytesMoved,
+                LargestFreeBlockBefore = s.LargestFreeBlockBefore,
+                LargestFreeBlockAfter = s.LargestFreeBlockAfter,
+            };
+            return (int)ResourceStatus.Ok;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "fhr_pin")]
+    internal static int Pin(nint manager, ulong handle)
+    {
+        try
+        {
+            return TryGet(manager, out NativeManager? m, out int status) ? (int)m.Manager.Pin(ResourceHandle.FromRawValue(handle)) : status;
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "fhr_unpin")]
+    internal static int Unpin(nint manager, ulong handle)
+    {
+        try
+        {
+            return TryGet(manager, out NativeManager? m, out int status) ? (int)m.Manager.Unpin(ResourceHandle.FromRawValue(handle)) : status;
+        }
+        catch (InvalidOperationException)
+        {
+            return (int)ResourceStatus.InvalidArgument; // not pinned: an unpin without its pin
+        }
+        catch (Exception exception)
+        {
+            return StatusOf(exception);
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "fhr_snapshot_json")]
     internal static int SnapshotJson(nint manager, byte* buffer, nuint capacity, nuint* needed)
     {

@@ -36,6 +36,17 @@ internal struct NativeRegionStats
     public double Fragmentation;
 }
 
+/// <summary><c>fhr_defrag_stats</c>: what one <c>fhr_defragment</c> did.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeDefragStats
+{
+    public int Moves;
+    public int Skipped;
+    public long BytesMoved;
+    public long LargestFreeBlockBefore;
+    public long LargestFreeBlockAfter;
+}
+
 /// <summary><c>fhr_pool_stats</c>: one pool.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct NativePoolStats

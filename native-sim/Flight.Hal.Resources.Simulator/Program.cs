@@ -25,7 +25,12 @@ try
         ? null
         : (done, total) => Console.Error.WriteLine($"  frame {done}/{total} ({done * 100 / total}%)");
 
-    SimulationResult result = Simulation.Run(profile, workload, frames, progress, snapshotAtPeak: snapshotFile != null, record: recordFile);
+    SimulationResult result = Simulation.Run(
+        profile, workload, frames, progress, snapshotAtPeak: snapshotFile != null, record: recordFile, defragPerFrame: options.Defrag);
+    if (options.Defrag > 0)
+    {
+        result = result with { WithoutDefrag = Simulation.Run(profile, workload, frames) };
+    }
     Console.Write(TextReport.Format(result));
     if (snapshotFile != null)
     {

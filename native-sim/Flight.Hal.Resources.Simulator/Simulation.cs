@@ -54,8 +54,11 @@ internal sealed class Simulation : IDisposable
     /// in use (all types together; the first such frame), into <see cref="SimulationResult.PeakSnapshot"/>.</param>
     /// <param name="record">Where to record the run as a trace (<see cref="ResourceRecorder"/>: every acquisition, release
     /// and share the replay makes, frame by frame), closed when the frames end; null for none.</param>
+    /// <param name="defragPerFrame">Bytes each region may move at the end of every frame (<see cref="ResourceManager.Defragment"/>);
+    /// 0 for none.</param>
     public static SimulationResult Run(
-        PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null, bool snapshotAtPeak = false, Stream? record = null)
+        PlatformProfile profile, Workload workload, int frames, Action<int, int>? progress = null, bool snapshotAtPeak = false, Stream? record = null,
+        long defragPerFrame = 0)
     {
         LeakReport? leaks = null;
         var manager = new ResourceManager(profile, new ResourceManagerOptions { LeakReported = report => leaks = report });
@@ -75,6 +78,9 @@ internal sealed class Simulation : IDisposable
             : ResourceRecorder.Start(manager, record, new ResourceRecorderOptions { Name = $"{workload.Name} recorded on {profile.Name}" });
         int next = 0;
         int step = Math.Max(1, frames / 10);
+        long movedBytes = 0;
+        long moves = 0;
+        RegionKind[] kinds = [.. profile.Regions.Select(r => r.Kind).Distinct()];
         long peakTotal = -1;
         int peakFrame = -1;
         byte[]? peakSnapshot = null;
@@ -89,6 +95,16 @@ internal sealed class Simulation : IDisposable
             while (next < workload.Events.Count && workload.Events[next].Frame <= frame)
             {
                 sim.Apply(workload.Events[next++]);
+            }
+
+            if (defragPerFrame > 0)
+            {
+                foreach (RegionKind kind in kinds)
+                {
+                    DefragmentationStats moved = manager.Defragment(kind, defragPerFrame);
+                    movedBytes += moved.BytesMoved;
+                    moves += moved.Moves;
+                }
             }
 
             long total = 0;
@@ -118,6 +134,7 @@ internal sealed class Simulation : IDisposable
         }
 
         recorder?.Stop(); // the frames' events only: what the cache still holds is unloaded below, not by the workload
+        long fragmented = AllTypes.Sum(type => manager.GetFailureCount(type, ResourceStatus.Fragmented));
         var types = AllTypes.Select(type => new TypeSummary(type, manager.GetStats(type), usage[(int)type])).ToList();
         RegionStats[] final = manager.GetRegionStats();
         var regions = final.Select((r, i) => new RegionSummary(
@@ -137,6 +154,10 @@ internal sealed class Simulation : IDisposable
         {
             PeakFrame = peakFrame,
             PeakSnapshot = peakSnapshot,
+            FragmentedFailures = fragmented,
+            DefragPerFrame = defragPerFrame,
+            DefragBytesMoved = movedBytes,
+            DefragMoves = moves,
         };
     }
 

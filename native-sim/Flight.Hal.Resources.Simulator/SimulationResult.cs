@@ -23,4 +23,19 @@ internal sealed record SimulationResult(
 
     /// <summary>The manager's JSON snapshot at <see cref="PeakFrame"/> when asked for (<c>--snapshot</c>), else null.</summary>
     public byte[]? PeakSnapshot { get; init; }
+
+    /// <summary>Acquisitions refused as <see cref="ResourceStatus.Fragmented"/> (enough free bytes, no block big enough).</summary>
+    public long FragmentedFailures { get; init; }
+
+    /// <summary>Bytes each region could move per frame (<c>--defrag</c>); 0 when not defragmenting.</summary>
+    public long DefragPerFrame { get; init; }
+
+    /// <summary>Bytes moved by defragmentation over the run.</summary>
+    public long DefragBytesMoved { get; init; }
+
+    /// <summary>Resources moved by defragmentation over the run.</summary>
+    public long DefragMoves { get; init; }
+
+    /// <summary>With <c>--defrag</c>: the same workload's run without defragmenting, for the before/after figures.</summary>
+    public SimulationResult? WithoutDefrag { get; init; }
 }

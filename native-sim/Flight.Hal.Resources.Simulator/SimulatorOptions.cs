@@ -23,6 +23,9 @@ internal sealed record SimulatorOptions
     /// <summary>Seed of the built-in workloads' random choices.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Bytes each region may move per frame to defragment (0: none); the run is then made twice, without and with.</summary>
+    public long Defrag { get; init; }
+
     /// <summary>Where to record the run as a trace that <c>--workload</c> replays, or null for none.</summary>
     public string? Record { get; init; }
 
@@ -37,7 +40,7 @@ internal sealed record SimulatorOptions
         """
         flight-sim: replays a game's resource plan under a platform profile and reports whether it fits.
 
-        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--snapshot FILE] [--record FILE] [--quiet]
+        Usage: flight-sim [--profile NAME] [--workload NAME|FILE] [--frames N] [--report FILE|none] [--seed N] [--snapshot FILE] [--record FILE] [--defrag BYTES] [--quiet]
 
           --profile   dreamcast (default), desktop, web, psp, ps2, nds, n64, n64-expansion
           --workload  a built-in workload (game: the default, levels on a console; stress: random churn and
@@ -48,6 +51,8 @@ internal sealed record SimulatorOptions
           --seed      seed of the built-in workloads' random choices (default 1)
           --snapshot  write the manager's JSON snapshot (README "Diagnostics") taken at the end of the frame with
                       the most bytes in use
+          --defrag    defragment every region by up to BYTES per frame (ResourceManager.Defragment) and report the
+                      Fragmented refusals without and with it (the workload runs twice)
           --record    record the run (every acquire, release and share, frame by frame) as a JSON trace that
                       --workload replays, e.g. under another profile
           --quiet     no progress lines
@@ -87,6 +92,15 @@ internal sealed record SimulatorOptions
                 case "--report":
                     string report = Value(args, ref i, arg);
                     options = options with { Report = report.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : report };
+                    break;
+                case "--defrag":
+                    string defrag = Value(args, ref i, arg);
+                    options = options with
+                    {
+                        Defrag = long.TryParse(defrag, NumberStyles.Integer, CultureInfo.InvariantCulture, out long bytes) && bytes > 0
+                            ? bytes
+                            : throw new FormatException($"--defrag must be a whole number of bytes > 0, not '{defrag}'."),
+                    };
                     break;
                 case "--record":
                     options = options with { Record = Value(args, ref i, arg) };

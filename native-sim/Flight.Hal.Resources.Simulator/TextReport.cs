@@ -11,6 +11,10 @@ internal static class TextReport
         var text = new StringBuilder();
         Line(text, $"Profile {r.Profile}, workload {r.Workload}, {r.Frames} frames: {r.Acquisitions} acquisitions, {r.FailedAcquisitions} failed, {r.Evictions} cached resources evicted, {r.LeakCount} never released");
         Line(text, $"Asset cache: {r.Cache.Hits} hits, {r.Cache.Misses} misses, {r.Cache.Loads} loads, {r.Cache.Reclaimed} evicted for room, {r.Cache.UnloadedUnused} unloaded when released");
+        if (r.WithoutDefrag is SimulationResult before)
+        {
+            Line(text, $"Defragmentation ({Bytes(r.DefragPerFrame)} per region per frame): Fragmented refusals {before.FragmentedFailures} without -> {r.FragmentedFailures} with; failed acquisitions {before.FailedAcquisitions} -> {r.FailedAcquisitions}; {Bytes(r.DefragBytesMoved)} moved in {r.DefragMoves} moves");
+        }
         text.AppendLine();
         Line(text, $"{"type",-13} {"peak",12} {"budget",12} {"peak %",7} {"failures",9} {"reserve",8} {"overruns",9} {"reclaims",9} {"pressure",9}");
         foreach (TypeSummary t in r.Types.Where(t => t.Stats.Acquisitions > 0 || t.Stats.Failures > 0))

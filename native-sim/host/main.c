@@ -297,6 +297,50 @@ static void check_snapshot(game* g)
     free(json);
 }
 
+/* Video RAM with holes: every other texture released. fhr_defragment moves the rest down so the free bytes are one
+   block; every handle still names its own bytes (resolved again), and a pinned texture stays where it was. */
+static void check_defragment(game* g)
+{
+    fhr_handle textures[8];
+    fhr_defrag_stats stats;
+    unsigned char* pinned_at;
+    int i;
+    for (i = 0; i < 8; i++)
+    {
+        CHECK(fhr_acquire(g->manager, FHR_TYPE_HARDWARE, 64 * KIB, 32, FHR_FLAG_GPU_ACCESSIBLE, FHR_MODE_NON_BLOCKING, 0, NULL, &textures[i]));
+        memset(fhr_resolve(g->manager, textures[i]), 'a' + i, 64 * KIB);
+    }
+
+    for (i = 0; i < 8; i += 2)
+    {
+        CHECK(fhr_release(g->manager, textures[i]));
+    }
+
+    CHECK(fhr_pin(g->manager, textures[5]));
+    pinned_at = (unsigned char*)fhr_resolve(g->manager, textures[5]);
+    CHECK(fhr_defragment(g->manager, FHR_REGION_VIDEO, 1024 * KIB, &stats));
+    EXPECT(stats.moves >= 2 && stats.bytes_moved >= 2 * 64 * KIB, "defragmentation moved textures");
+    EXPECT(stats.skipped >= 1, "the pinned texture was left in place");
+    EXPECT(stats.largest_free_block_after >= stats.largest_free_block_before, "the largest free block did not shrink");
+    EXPECT((unsigned char*)fhr_resolve(g->manager, textures[5]) == pinned_at, "a pinned texture does not move");
+    for (i = 1; i < 8; i += 2)
+    {
+        const unsigned char* bytes = (const unsigned char*)fhr_resolve(g->manager, textures[i]);
+        EXPECT(bytes != NULL && bytes[0] == 'a' + i && bytes[64 * KIB - 1] == 'a' + i, "a moved texture keeps its bytes");
+    }
+
+    CHECK(fhr_unpin(g->manager, textures[5]));
+    EXPECT(fhr_unpin(g->manager, textures[5]) == FHR_INVALID_ARGUMENT, "an unpin without its pin is refused");
+    for (i = 1; i < 8; i += 2)
+    {
+        CHECK(fhr_release(g->manager, textures[i]));
+    }
+
+    EXPECT(fhr_pin(g->manager, textures[1]) == FHR_STALE_HANDLE, "a released texture cannot be pinned");
+    printf("  defragment: %d moves, %lld bytes, largest free block %lld -> %lld\n", stats.moves, (long long)stats.bytes_moved,
+           (long long)stats.largest_free_block_before, (long long)stats.largest_free_block_after);
+}
+
 static void level_docks(game* g)
 {
     int i;
@@ -463,6 +507,14 @@ static void check_bad_input(game* g)
     EXPECT(fhr_snapshot_json(g->manager, NULL, 0, NULL) == FHR_INVALID_ARGUMENT, "NULL size out in a snapshot");
     EXPECT(fhr_snapshot_json(g->manager, NULL, 64, &needed) == FHR_INVALID_ARGUMENT, "NULL buffer with a capacity");
     EXPECT(fhr_snapshot_json(NULL, NULL, 0, &needed) == FHR_INVALID_ARGUMENT, "NULL manager in a snapshot");
+    {
+        fhr_defrag_stats defrag;
+        EXPECT(fhr_defragment(g->manager, FHR_REGION_VIDEO, 1024, NULL) == FHR_INVALID_ARGUMENT, "NULL defragment stats");
+        EXPECT(fhr_defragment(g->manager, 9, 1024, &defrag) == FHR_INVALID_ARGUMENT, "unknown region to defragment");
+        EXPECT(fhr_defragment(g->manager, FHR_REGION_VIDEO, -1, &defrag) == FHR_INVALID_ARGUMENT, "negative defragment budget");
+        EXPECT(fhr_pin(g->manager, 0x123456789ABCDEFULL) == FHR_INVALID_HANDLE, "a forged handle cannot be pinned");
+        EXPECT(fhr_pin(NULL, 1) == FHR_INVALID_ARGUMENT, "NULL manager to pin");
+    }
     EXPECT(strlen(fhr_status_string(FHR_BUDGET_EXCEEDED)) > 0 && fhr_status_string(-7) != NULL, "status strings");
 }
 
@@ -481,6 +533,7 @@ int main(void)
     level_title(&g);
     level_docks(&g);
     level_finale(&g);
+    check_defragment(&g);
 
     CHECK(fhr_live_count(g.manager, &live));
     EXPECT(live == 0, "no resource is alive after the last level unloaded");

@@ -159,6 +159,16 @@ typedef struct fhr_region_stats
     double fragmentation;         /* 1 - largest free block / free bytes */
 } fhr_region_stats;
 
+/** What one fhr_defragment did: 32 bytes. */
+typedef struct fhr_defrag_stats
+{
+    int32_t moves;                /* resources moved */
+    int32_t skipped;              /* left in place: pinned, not alignable where the free block is, or over the budget */
+    int64_t bytes_moved;
+    int64_t largest_free_block_before;
+    int64_t largest_free_block_after;
+} fhr_defrag_stats;
+
 /** One pool: 40 bytes. */
 typedef struct fhr_pool_stats
 {
@@ -289,6 +299,22 @@ fhr_status fhr_get_pool_stats(fhr_manager* manager, int32_t type, int32_t block_
 
 /** Live handles (each owner of a shared resource counts once). */
 fhr_status fhr_live_count(fhr_manager* manager, int64_t* out);
+
+/* ---- Defragmentation ------------------------------------------------------------------------------------------- */
+
+/** Compacts region `region` (fhr_region_kind; main memory when the profile has none of that kind): resources slide
+ *  toward its start, at most about `max_bytes` bytes copied in this call, so its free bytes gather into one block.
+ *  Every handle stays valid, but an address from fhr_resolve before the call is invalid after it if its resource moved:
+ *  resolve again. Pinned resources never move; pool blocks and host-heap memory never move. A negative max_bytes,
+ *  an unknown region or a NULL `out` is FHR_INVALID_ARGUMENT. */
+fhr_status fhr_defragment(fhr_manager* manager, int32_t region, int64_t max_bytes, fhr_defrag_stats* out);
+
+/** Pins a resource (its address is in use by the GPU or a DMA transfer): fhr_defragment leaves it in place until it is
+ *  unpinned as many times. Any handle of shared memory pins it. FHR_STALE_HANDLE / FHR_INVALID_HANDLE as fhr_release. */
+fhr_status fhr_pin(fhr_manager* manager, fhr_handle handle);
+
+/** Undoes one fhr_pin; FHR_INVALID_ARGUMENT when the resource is not pinned. */
+fhr_status fhr_unpin(fhr_manager* manager, fhr_handle handle);
 
 /** The manager's whole state as JSON (UTF-8, NUL-terminated; the format is README "Diagnostics": version, profile,
  *  types, regions with free blocks by size, pools, owners, caches, the largest live resources). *needed receives the

@@ -30,6 +30,21 @@ public partial class SimulationTests
     }
 
     [Fact]
+    public void DefragmentingEachFrame_CutsTheFragmentedRefusals_OnNdsVideoRam()
+    {
+        PlatformProfile nds = PlatformProfile.Get("nds");
+        SimulationResult without = Simulation.Run(nds, Workloads.Stress(600, seed: 1), 600);
+        SimulationResult with = Simulation.Run(nds, Workloads.Stress(600, seed: 1), 600, defragPerFrame: 64 * 1024);
+
+        Assert.True(without.FragmentedFailures > 10, $"the stress workload fragments nds video RAM ({without.FragmentedFailures})");
+        Assert.True(with.FragmentedFailures < without.FragmentedFailures / 2, $"{without.FragmentedFailures} -> {with.FragmentedFailures}");
+        Assert.True(with.DefragBytesMoved > 0 && with.DefragMoves > 0);
+        Assert.Equal(0, without.DefragBytesMoved);
+        string text = TextReport.Format(with with { WithoutDefrag = without });
+        Assert.Contains($"Fragmented refusals {without.FragmentedFailures} without -> {with.FragmentedFailures} with", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SnapshotAtPeak_IsTakenAtTheFrameWithTheMostBytesInUse()
     {
         SimulationResult result = Simulation.Run(PlatformProfile.Get("dreamcast"), Workloads.Game(300), 300, snapshotAtPeak: true);

@@ -34,6 +34,8 @@ public class SimulatorOptionsTests
         Assert.Null(SimulatorOptions.Parse([]).Snapshot);
         Assert.Equal("run.json", SimulatorOptions.Parse(["--record", "run.json"]).Record);
         Assert.Null(SimulatorOptions.Parse([]).Record);
+        Assert.Equal(65536, SimulatorOptions.Parse(["--defrag", "65536"]).Defrag);
+        Assert.Equal(0, SimulatorOptions.Parse([]).Defrag);
     }
 
     [Theory]
@@ -46,6 +48,8 @@ public class SimulatorOptionsTests
     [InlineData(new[] { "--seed", "1.5" }, "--seed must be a whole number")]
     [InlineData(new[] { "--snapshot" }, "--snapshot needs a value")]
     [InlineData(new[] { "--record" }, "--record needs a value")]
+    [InlineData(new[] { "--defrag", "0" }, "--defrag must be a whole number of bytes > 0")]
+    [InlineData(new[] { "--defrag", "lots" }, "--defrag must be a whole number of bytes > 0")]
     public void BadArguments_AreRefused_WithAClearMessage(string[] args, string message)
     {
         FormatException exception = Assert.Throws<FormatException>(() => SimulatorOptions.Parse(args));
