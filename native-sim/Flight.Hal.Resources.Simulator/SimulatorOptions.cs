@@ -44,7 +44,7 @@ internal sealed record SimulatorOptions
 
           --profile   dreamcast (default), desktop, web, psp, ps2, nds, n64, n64-expansion
           --workload  a built-in workload (game: the default, levels on a console; stress: random churn and
-                      fragmentation) or a trace file: .json or .csv of acquire/release/share events per frame
+                      fragmentation; vram: video RAM kept nearly full, large render targets) or a trace file: .json or .csv of acquire/release/share events per frame
                       (format: native-sim/README.md)
           --frames    frames to run (default: the workload's length; built-ins run 600)
           --report    the self-contained HTML report to write (default report.html; "none" for no report)

@@ -5,7 +5,7 @@ internal static class Workloads
 {
     public const int DefaultFrames = 600;
 
-    public static IReadOnlyList<string> Names { get; } = ["game", "stress"];
+    public static IReadOnlyList<string> Names { get; } = ["game", "stress", "vram"];
 
     public static bool TryCreate(string name, int frames, int seed, out Workload workload)
     {
@@ -16,6 +16,9 @@ internal static class Workloads
                 return true;
             case "stress":
                 workload = Stress(frames, seed);
+                return true;
+            case "vram":
+                workload = Vram(frames, seed);
                 return true;
             default:
                 workload = null!;
@@ -184,5 +187,66 @@ internal static class Workloads
         }
 
         return new Workload("stress", events, frames);
+    }
+
+    /// <summary>Video RAM kept nearly full by GPU buffers of mixed sizes (16 to 128 KiB, counted as Memory: vertex
+    /// buffers and render targets), a few replaced every frame, so holes scatter; every 20 frames a 512 KiB render
+    /// target is asked for and kept for 10 frames. On dreamcast (8 MiB of video RAM) the holes add up to far more than
+    /// 512 KiB while no single one is that large: the workload that <c>--defrag</c> is for.</summary>
+    public static Workload Vram(int frames, int seed)
+    {
+        const long KiB = 1024;
+        var random = new Random(seed);
+        var events = new List<TraceEvent>();
+        var live = new List<(string Id, long Size)>();
+        long bytes = 0;
+        int next = 0;
+        string? target = null;
+        for (int f = 0; f < frames; f++)
+        {
+            int churn = f == 0 ? 0 : 3;
+            for (int i = 0; i < churn && live.Count > 0; i++)
+            {
+                int pick = random.Next(live.Count);
+                events.Add(new TraceEvent(f, TraceOp.Release, live[pick].Id));
+                bytes -= live[pick].Size;
+                live[pick] = live[^1];
+                live.RemoveAt(live.Count - 1);
+            }
+
+            while (bytes < 7 * 1024 * KiB)
+            {
+                long size = 16 * KiB * (1 + random.Next(8));
+                string id = $"buf{next++}";
+                events.Add(new TraceEvent(f, TraceOp.Acquire, id, ResourceType.Memory, size, 32, ResourceFlags.GpuAccessible));
+                live.Add((id, size));
+                bytes += size;
+            }
+
+            if (f % 20 == 10 && target != null)
+            {
+                events.Add(new TraceEvent(f, TraceOp.Release, target));
+                target = null;
+            }
+
+            if (f % 20 == 0)
+            {
+                target = $"rt{next++}";
+                events.Add(new TraceEvent(f, TraceOp.Acquire, target, ResourceType.Memory, 512 * KiB, 32, ResourceFlags.GpuAccessible));
+            }
+        }
+
+        // A refused render target is skipped by the replay's release; whatever is alive at the end is released.
+        if (target != null)
+        {
+            events.Add(new TraceEvent(frames - 1, TraceOp.Release, target));
+        }
+
+        foreach ((string id, _) in live)
+        {
+            events.Add(new TraceEvent(frames - 1, TraceOp.Release, id));
+        }
+
+        return new Workload("vram", events, frames);
     }
 }

@@ -45,6 +45,18 @@ public partial class SimulationTests
     }
 
     [Fact]
+    public void TheVramWorkload_FragmentsDreamcastVideoRam_AndDefragmentingCuresIt()
+    {
+        PlatformProfile dreamcast = PlatformProfile.Get("dreamcast");
+        SimulationResult without = Simulation.Run(dreamcast, Workloads.Vram(600, seed: 1), 600);
+        SimulationResult with = Simulation.Run(dreamcast, Workloads.Vram(600, seed: 1), 600, defragPerFrame: 2 << 20);
+
+        Assert.True(without.FragmentedFailures > 20, $"video RAM fragments ({without.FragmentedFailures} Fragmented refusals)");
+        Assert.Equal(without.FailedAcquisitions, without.FragmentedFailures); // every failure is fragmentation, not room
+        Assert.True(with.FragmentedFailures <= 5, $"{without.FragmentedFailures} -> {with.FragmentedFailures}");
+    }
+
+    [Fact]
     public void SnapshotAtPeak_IsTakenAtTheFrameWithTheMostBytesInUse()
     {
         SimulationResult result = Simulation.Run(PlatformProfile.Get("dreamcast"), Workloads.Game(300), 300, snapshotAtPeak: true);
