@@ -265,7 +265,10 @@ public sealed partial class ResourceManager
 
         if (_safety != null)
         {
-            WatchReuse(placement, memory, blockSize); // released memory handed out again: was it written since?
+            // Pinned until its guards are written (GuardNew), so that a Defragment on another thread cannot move the
+            // block between the address read here and the fill; released memory handed out again: was it written since?
+            PinWhileGuarding(placement, memory, pin: true);
+            WatchReuse(placement, memory, blockSize);
         }
 
         status = Register(ref r, placement, memory, out handle);
@@ -280,6 +283,7 @@ public sealed partial class ResourceManager
         if (_safety != null)
         {
             GuardNew(placement, memory, in r, handle);
+            PinWhileGuarding(placement, memory, pin: false);
         }
 
         if (_stacks != null)

@@ -88,6 +88,20 @@ public sealed partial class ResourceManager
     [MethodImpl(MethodImplOptions.NoInlining)]
     private nint GuardedAddressOf(byte placement, ulong memory) => BlockAddressOf(placement, memory) + _safety!.OffsetOf(placement, memory);
 
+    /// <summary>Pins (or unpins) an arena block while the safety mode reads its address and writes its guards or fills:
+    /// a Defragment on another thread must not move it meanwhile. Pool blocks and host-heap memory never move. A block
+    /// freed while pinned (a failed registration) drops its pin with it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PinWhileGuarding(byte placement, ulong memory, bool pin)
+    {
+        if (KindOf(placement) == PlacementRegion && _regions[RegionIndexOf(placement)].Memory is Arena arena)
+        {
+            ResourceHandle block = ResourceHandle.FromRawValue(memory);
+            ResourceStatus status = pin ? arena.Pin(block) : arena.Unpin(block);
+            System.Diagnostics.Debug.Assert(status == ResourceStatus.Ok, "The block is live while it is guarded.");
+        }
+    }
+
     /// <summary>Fills a new resource's guards and bytes, and watches them.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void GuardNew(byte placement, ulong memory, in Request r, ResourceHandle handle)
@@ -119,11 +133,15 @@ public sealed partial class ResourceManager
 
         int index = RegionIndexOf(placement);
         Region region = _regions[index];
-        if (region.Memory is Arena)
+        if (region.Memory is Arena arena)
         {
+            // Pinned from the check and fill to the free (which drops the pin), so that a Defragment on another thread
+            // cannot move the block between them: the watched range must be where the free leaves it.
+            arena.Pin(ResourceHandle.FromRawValue(memory));
             var at = new MemorySafety.ReleasedAt(MemorySafety.ReleasedAt.Arena, 0, 0, index);
             if (!_safety!.Release(placement, memory, in at, findings, out long padded, evicted: null))
             {
+                arena.Unpin(ResourceHandle.FromRawValue(memory));
                 return false;
             }
 
