@@ -112,8 +112,9 @@ public sealed partial class ResourceManager
         _safety!.Guard(placement, memory, BlockAddressOf(placement, memory), in r.Metadata, identity);
     }
 
-    /// <summary>Frees a guarded resource's memory after the safety mode has checked and filled it: a pool block goes back
-    /// to its pool, an arena block to its arena, a host-heap block to the quarantine (and the blocks leaving it are freed).
+    /// <summary>Frees a guarded resource's memory (through <see cref="FreeMemory"/>, with its guarded size) after the safety
+    /// mode has checked and filled it: a pool block goes back to its pool, an arena block to its arena, a host-heap block to
+    /// the quarantine (and the blocks leaving it are freed).
     /// False when the memory was never guarded (its registration failed): the caller frees it as usual.</summary>
     private bool FreeGuarded(byte placement, ulong memory)
     {
@@ -126,8 +127,7 @@ public sealed partial class ResourceManager
                 return false;
             }
 
-            PoolBinding binding = _poolByTag[HandleLayout.Tag(memory)]!;
-            binding.Pool.ReturnOwned(ResourceHandle.FromRawValue(memory), toShared: Volatile.Read(ref _waiters) != 0);
+            FreeMemory(placement, memory, 0);
             return true;
         }
 
@@ -145,8 +145,7 @@ public sealed partial class ResourceManager
                 return false;
             }
 
-            region.Memory.Free(memory);
-            Interlocked.Add(ref _regionBytes[index], -padded);
+            FreeMemory(placement, memory, padded);
             return true;
         }
 
@@ -159,8 +158,7 @@ public sealed partial class ResourceManager
 
         foreach ((int evictedRegion, ulong evictedMemory, long evictedBytes) in evicted)
         {
-            _regions[evictedRegion].Memory.Free(evictedMemory);
-            Interlocked.Add(ref _regionBytes[evictedRegion], -evictedBytes);
+            FreeMemory(RegionPlacement(evictedRegion), evictedMemory, evictedBytes);
         }
 
         return true;
