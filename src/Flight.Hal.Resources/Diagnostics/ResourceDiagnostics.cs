@@ -15,8 +15,11 @@ public static class ResourceDiagnostics
     /// <summary>The largest live resources a snapshot lists unless told otherwise.</summary>
     public const int DefaultLargestResources = 20;
 
-    private static readonly ResourceType[] s_types = Enum.GetValues<ResourceType>();
-    private static readonly ResourceStatus[] s_refusals = [.. Enum.GetValues<ResourceStatus>().Where(s => s != ResourceStatus.Ok)];
+    /// <summary>Every resource type, in value order (also the meter's).</summary>
+    internal static readonly ResourceType[] Types = Enum.GetValues<ResourceType>();
+
+    /// <summary>Every status an acquisition can be refused with (also the meter's).</summary>
+    internal static readonly ResourceStatus[] Refusals = [.. Enum.GetValues<ResourceStatus>().Where(s => s != ResourceStatus.Ok)];
 
     /// <summary>Takes a snapshot of <paramref name="manager"/>.</summary>
     /// <param name="manager">The manager.</param>
@@ -39,7 +42,7 @@ public static class ResourceDiagnostics
             Profile = manager.Profile.Name,
             TakenAt = takenAt,
             LiveHandles = live.Count,
-            Types = [.. s_types.Select(type => Type(manager, type))],
+            Types = [.. Types.Select(type => Type(manager, type))],
             Regions = Regions(manager),
             Pools = [.. manager.Pools.Pools.Select(pool => Pool(pool.GetStats()))],
             Owners = [.. manager.GetOwnerStats().Select(owner => Owner(manager, owner))],
@@ -98,7 +101,7 @@ public static class ResourceDiagnostics
     {
         ResourceStats stats = manager.GetStats(type);
         var byStatus = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (ResourceStatus status in s_refusals)
+        foreach (ResourceStatus status in Refusals)
         {
             long count = manager.GetFailureCount(type, status);
             if (count > 0)
@@ -186,7 +189,7 @@ public static class ResourceDiagnostics
     private static OwnerSnapshot Owner(ResourceManager manager, OwnerStats owner)
     {
         var byType = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (ResourceType type in s_types)
+        foreach (ResourceType type in Types)
         {
             long bytes = manager.GetOwnerBytes(owner.Owner, type);
             if (bytes > 0)

@@ -27,8 +27,6 @@ public static class ResourceMetrics
     private static readonly object s_lock = new();
     private static readonly List<TrackedManager> s_managers = [];
     private static readonly List<TrackedCache> s_caches = [];
-    private static readonly ResourceType[] s_types = Enum.GetValues<ResourceType>();
-    private static readonly ResourceStatus[] s_refusals = [.. Enum.GetValues<ResourceStatus>().Where(s => s != ResourceStatus.Ok)];
     private static readonly Meter s_meter = CreateMeter();
 
     /// <summary>The meter (for a listener that filters by instance).</summary>
@@ -172,7 +170,7 @@ public static class ResourceMetrics
     private static List<Measurement<long>> ObserveTypes(Func<ResourceStats, long> figure) =>
         ForEachManager<long>((measurements, manager, tracked) =>
         {
-            foreach (ResourceType type in s_types)
+            foreach (ResourceType type in ResourceDiagnostics.Types)
             {
                 measurements.Add(new Measurement<long>(figure(manager.GetStats(type)), TypeTags(tracked, type)));
             }
@@ -181,7 +179,7 @@ public static class ResourceMetrics
     private static List<Measurement<long>> ObserveBudgets() =>
         ForEachManager<long>((measurements, manager, tracked) =>
         {
-            foreach (ResourceType type in s_types)
+            foreach (ResourceType type in ResourceDiagnostics.Types)
             {
                 measurements.Add(new Measurement<long>(manager.GetBudget(type).MaxBytes, TypeTags(tracked, type)));
             }
@@ -190,9 +188,9 @@ public static class ResourceMetrics
     private static List<Measurement<long>> ObserveFailuresByStatus() =>
         ForEachManager<long>((measurements, manager, tracked) =>
         {
-            foreach (ResourceType type in s_types)
+            foreach (ResourceType type in ResourceDiagnostics.Types)
             {
-                foreach (ResourceStatus status in s_refusals)
+                foreach (ResourceStatus status in ResourceDiagnostics.Refusals)
                 {
                     long count = manager.GetFailureCount(type, status);
                     if (count != 0)

@@ -412,11 +412,6 @@ public sealed class ResourceRecorder : IDisposable
         public override void OnShared(ResourceHandle source, int owner, ResourceHandle shared) =>
             recorder.Append(new Event { Frame = recorder.Frame(), Op = OpShare, Handle = source.RawValue, Other = shared.RawValue, Owner = owner });
 
-        public override void OnFrame(long frame)
-        {
-            // Nothing to write: every event carries its frame, and the trace's frames run to the last event's.
-        }
-
         public override void OnManagerDisposing() => recorder.Dispose();
     }
 }

@@ -23,16 +23,7 @@ internal sealed class ResourceEventSource : EventSource
 
     /// <summary>A type's pressure level changed.</summary>
     [Event(1, Level = EventLevel.Informational, Message = "Type {0}: pressure {1} -> {2} at {3} bytes")]
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The payload is four longs: primitives, nothing to trim.")]
-    public unsafe void PressureChanged(long type, long previous, long current, long currentBytes)
-    {
-        EventData* data = stackalloc EventData[4];
-        Long(data, 0, &type);
-        Long(data, 1, &previous);
-        Long(data, 2, &current);
-        Long(data, 3, &currentBytes);
-        WriteEventCore(1, 4, data);
-    }
+    public void PressureChanged(long type, long previous, long current, long currentBytes) => WriteLongs(1, type, previous, current, currentBytes);
 
     /// <summary>An acquisition was refused.</summary>
     [Event(2, Level = EventLevel.Warning, Message = "Type {0}: {2} bytes refused with status {1}")]
@@ -54,21 +45,24 @@ internal sealed class ResourceEventSource : EventSource
     [Event(6, Level = EventLevel.Warning, Message = "{0} resources ({1} bytes) alive at dispose")]
     public void LeaksAtDispose(long count, long bytes) => WriteEvent(6, count, bytes);
 
+    /// <summary>The memory-safety mode found damage (kind: <c>CorruptionKind</c>'s value).</summary>
     [Event(7, Level = EventLevel.Error, Message = "Memory corruption (kind {0}) of handle {1} at offset {2}: {3} bytes damaged")]
+    public void CorruptionFound(long kind, long handle, long offset, long damagedBytes) => WriteLongs(7, kind, handle, offset, damagedBytes);
+
+    /// <summary>An event of four longs (the base class has no WriteEvent overload for them that is trim-safe).</summary>
+    [NonEvent]
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The payload is four longs: primitives, nothing to trim.")]
-    public unsafe void CorruptionFound(long kind, long handle, long offset, long damagedBytes)
+    private unsafe void WriteLongs(int eventId, long a, long b, long c, long d)
     {
         EventData* data = stackalloc EventData[4];
-        Long(data, 0, &kind);
-        Long(data, 1, &handle);
-        Long(data, 2, &offset);
-        Long(data, 3, &damagedBytes);
-        WriteEventCore(7, 4, data);
-    }
-
-    private static unsafe void Long(EventData* data, int index, long* value)
-    {
-        data[index].DataPointer = (nint)value;
-        data[index].Size = sizeof(long);
+        data[0].DataPointer = (nint)(&a);
+        data[0].Size = sizeof(long);
+        data[1].DataPointer = (nint)(&b);
+        data[1].Size = sizeof(long);
+        data[2].DataPointer = (nint)(&c);
+        data[2].Size = sizeof(long);
+        data[3].DataPointer = (nint)(&d);
+        data[3].Size = sizeof(long);
+        WriteEventCore(eventId, 4, data);
     }
 }

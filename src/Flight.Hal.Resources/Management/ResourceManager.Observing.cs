@@ -19,8 +19,7 @@ public sealed partial class ResourceManager
     public void MarkFrame()
     {
         ThrowIfDisposed();
-        long frame = Interlocked.Increment(ref _frame);
-        Volatile.Read(ref _observer)?.OnFrame(frame);
+        Interlocked.Increment(ref _frame);
     }
 
     /// <summary>Attaches <paramref name="observer"/>; one at a time.</summary>

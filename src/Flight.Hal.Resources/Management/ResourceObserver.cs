@@ -1,7 +1,7 @@
 namespace Flight.Hal.Resources;
 
 /// <summary>What a higher layer attached to a <see cref="ResourceManager"/> hears of every successful acquisition,
-/// release and share, and every frame mark (the Diagnostics layer's recorder). Called on the thread that did it, right
+/// release and share (the Diagnostics layer's recorder, which reads frames from <see cref="ResourceManager.CurrentFrame"/>). Called on the thread that did it, right
 /// after the operation succeeded and before it returns (a share: under the registry lock), so the order of the calls is
 /// an order the operations could have happened in. Implementations must be fast, must not allocate per call, must not
 /// call back into the manager, and must not throw.</summary>
@@ -19,9 +19,6 @@ internal abstract class ResourceObserver
 
     /// <summary>A shareable resource got another handle, for <paramref name="owner"/>.</summary>
     public abstract void OnShared(ResourceHandle source, int owner, ResourceHandle shared);
-
-    /// <summary><see cref="ResourceManager.MarkFrame"/> began frame <paramref name="frame"/>.</summary>
-    public abstract void OnFrame(long frame);
 
     /// <summary>The manager is being disposed: the observer is detached after this call (owner names can still be read).</summary>
     public abstract void OnManagerDisposing();
